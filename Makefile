@@ -1,0 +1,77 @@
+# Augury: the two commands are `make demo` and `make test`; `make help` lists the rest.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.SUFFIXES:
+
+# Python 3.11 is what Managed Service for Apache Flink 1.20 runs; the project venv uses it.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+UV_VERSION := 0.13.9
+LOCAL := .local
+UV := $(LOCAL)/uv/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+# Dependency groups each target needs (see pyproject.toml [dependency-groups]).
+GROUPS ?= --group dev --group lambda
+PYTEST_ARGS ?=
+
+export PYTHONPATH := $(CURDIR):$(CURDIR)/localstack
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+PLATFORM := $(PY) -m localplatform
+
+.PHONY: help venv install up down status logs demo test test-unit lint bench clean
+
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "[make] installing uv $(UV_VERSION) into $(LOCAL)/uv (with $(PYTHON))"
+	@$(PYTHON) -m venv $(LOCAL)/uv
+	@$(LOCAL)/uv/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+# The venv is re-synced when the lock, pyproject.toml or the chosen groups change.
+STAMP := $(LOCAL)/venv.stamp
+venv: $(UV) ## Create or update .venv from uv.lock
+	@if [ ! -x $(PY) ] || [ ! -f $(STAMP) ] || [ "$$(cat $(STAMP))" != "$(GROUPS)" ] \
+	    || [ uv.lock -nt $(STAMP) ] || [ pyproject.toml -nt $(STAMP) ]; then \
+	  echo "[make] syncing $(VENV) from uv.lock ($(GROUPS))"; \
+	  $(UV) sync --frozen --quiet --python $(PYTHON) --no-default-groups $(GROUPS) \
+	    && echo "$(GROUPS)" > $(STAMP); \
+	fi
+
+install: venv ## Install the local platform (LocalStack venv, offline packages, Redis)
+	@$(PLATFORM) install
+
+up: venv ## Start LocalStack and Redis (idempotent)
+	@$(PLATFORM) up
+
+down: venv ## Stop everything the platform started
+	@$(PLATFORM) down
+
+status: venv ## Show each platform component and its health
+	@$(PLATFORM) status
+
+logs: venv ## Show LocalStack's log (COMPONENT=redis for Redis's)
+	@$(PLATFORM) logs $(or $(COMPONENT),localstack)
+
+demo: venv ## Run the pipeline locally (for now: the platform, and its health)
+	@$(PLATFORM) up
+
+lint: venv ## ruff and mypy
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy augury localstack/localplatform tests bench
+
+test: venv ## Install what the tests need and run the whole suite (platform started if down)
+	@$(PLATFORM) install
+	@$(MAKE) --no-print-directory lint
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: venv ## Only the tests that need no server
+	@$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+
+bench: venv ## Run the benchmarks; results in bench/results/ (JSON and Markdown)
+	@$(PLATFORM) up
+	@$(PY) -m bench
+
+clean: ## Remove build outputs (keeps .local tools and state; `make down` first)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

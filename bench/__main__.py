@@ -1,0 +1,40 @@
+"""``python -m bench [NAME ...]``: run benchmarks and write bench/results/ (JSON + Markdown)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from bench import harness, redis_writes
+
+BENCHMARKS: dict[str, Callable[[], harness.BenchResult]] = {
+    "redis_writes": redis_writes.run,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected benchmarks (all by default) and print the table."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Run Augury's benchmarks against the local platform (make up first); "
+        "results go to bench/results/<name>.json and .md, as ratios to each baseline.",
+    )
+    parser.add_argument("names", nargs="*", help=f"any of {', '.join(BENCHMARKS)} (default: all)")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    results = []
+    for name in args.names or list(BENCHMARKS):
+        print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+        result = BENCHMARKS[name]()
+        json_path, _ = harness.write([result], name)
+        print(f"[bench] {name}: wrote {json_path}", file=sys.stderr)
+        results.append(result)
+    print(harness.to_markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

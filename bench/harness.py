@@ -1,0 +1,104 @@
+"""Benchmark harness: run named benchmarks, write JSON and a Markdown table.
+
+Figures are reported as ratios against a baseline measured in the same process, because
+the machines are shared and noisy: absolute numbers drift, ratios much less.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measured variant: how much work, in how long."""
+
+    name: str
+    items: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        """Throughput."""
+        return self.items / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass
+class BenchResult:
+    """A benchmark's variants, the first of which is its baseline."""
+
+    benchmark: str
+    unit: str
+    measurements: list[Measurement] = field(default_factory=list)
+    notes: str = ""
+
+    def ratios(self) -> dict[str, float]:
+        """Each variant's throughput divided by the baseline's."""
+        base = self.measurements[0].per_second
+        return {m.name: m.per_second / base for m in self.measurements}
+
+
+def timed(name: str, items: int, fn: Callable[[], object]) -> Measurement:
+    """Run ``fn`` once and measure its wall time."""
+    start = time.perf_counter()
+    fn()
+    return Measurement(name, items, time.perf_counter() - start)
+
+
+def best_of(runs: int, name: str, items: int, fn: Callable[[], object]) -> Measurement:
+    """The fastest of ``runs`` timed runs (least disturbed by other load)."""
+    return min((timed(name, items, fn) for _ in range(runs)), key=lambda m: m.seconds)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process and its waited-for children, in MiB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def to_markdown(results: list[BenchResult]) -> str:
+    """A Markdown table of every variant with its ratio to the baseline."""
+    lines = [
+        "| benchmark | variant | items | seconds | per second | vs baseline |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        ratios = r.ratios()
+        for m in r.measurements:
+            lines.append(
+                f"| {r.benchmark} | {m.name} | {m.items} | {m.seconds:.3f} | "
+                f"{m.per_second:,.0f} {r.unit} | {ratios[m.name]:.2f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def write(results: list[BenchResult], stem: str) -> tuple[Path, Path]:
+    """Write ``bench/results/<stem>.json`` and ``.md``; their paths."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpu_count": __import__("os").cpu_count(),
+            "platform": platform.platform(),
+        },
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "results": [
+            {**asdict(r), "ratios": r.ratios(),
+             "per_second": {m.name: m.per_second for m in r.measurements}}
+            for r in results
+        ],
+    }  # fmt: skip
+    json_path = RESULTS_DIR / f"{stem}.json"
+    md_path = RESULTS_DIR / f"{stem}.md"
+    json_path.write_text(json.dumps(payload, indent=2) + "\n")
+    md_path.write_text(to_markdown(results))
+    return json_path, md_path

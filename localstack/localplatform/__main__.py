@@ -1,0 +1,103 @@
+"""Command line of the local platform: ``python -m localplatform --help``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+from localplatform import docker_compose, localstack_host, platform, procs, redis_server
+from localplatform.config import PlatformConfig, PlatformConfigError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m localplatform",
+        description=(
+            "Augury's local platform: LocalStack community (on the host without Docker, or in "
+            "Docker when an engine answers) and a Redis server. Settings come from the "
+            "environment: AUGURY_PLATFORM=auto|host|docker, AUGURY_LOCALSTACK_URL, "
+            "AUGURY_REDIS_URL, AUGURY_STATE_DIR, AUGURY_LOCALSTACK_PYTHON, AUGURY_REDIS_SERVER, "
+            "AUGURY_HEALTH_TIMEOUT."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("install", help="install LocalStack (own venv), its offline packages, Redis")
+    sub.add_parser("up", help="start everything not yet running and wait until healthy")
+    sub.add_parser("down", help="stop everything the platform started, children included")
+    st = sub.add_parser("status", help="show each component and whether it is healthy")
+    st.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    st.add_argument("--check", action="store_true", help="exit 1 unless all are healthy")
+    lg = sub.add_parser("logs", help="print a component's log")
+    lg.add_argument("component", choices=platform.COMPONENTS, nargs="?", default="localstack")
+    lg.add_argument("-n", "--lines", type=int, default=50, help="lines to show (default 50)")
+    lg.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    sub.add_parser("env", help="print shell exports that point clients at the platform")
+    return parser
+
+
+def _logs(cfg: PlatformConfig, component: str, lines: int, follow: bool) -> None:
+    if docker_compose.use_docker(cfg):
+        docker_compose.logs(component, follow)
+        return
+    path = (
+        localstack_host.log_file(cfg) if component == "localstack" else redis_server.log_file(cfg)
+    )
+    print(procs.tail(path, lines))
+    if not follow:
+        return
+    with path.open() as fh:
+        fh.seek(0, 2)
+        while True:
+            line = fh.readline()
+            if line:
+                print(line, end="", flush=True)
+            else:
+                time.sleep(0.5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one platform command; the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        cfg = PlatformConfig.from_env()
+        if args.command == "install":
+            platform.install(cfg)
+        elif args.command == "up":
+            platform.up(cfg)
+            print(platform.render(platform.status(cfg)))
+        elif args.command == "down":
+            stopped = platform.down(cfg)
+            print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        elif args.command == "status":
+            statuses = platform.status(cfg)
+            if args.json:
+                print(json.dumps([s.as_dict() for s in statuses], indent=2))
+            else:
+                print(platform.render(statuses))
+            if args.check and not all(s.healthy for s in statuses):
+                return 1
+        elif args.command == "logs":
+            _logs(cfg, args.component, args.lines, args.follow)
+        elif args.command == "env":
+            print(f"export AUGURY_LOCALSTACK_URL={cfg.localstack_url}")
+            print(f"export AUGURY_REDIS_URL={cfg.endpoints.redis_url}")
+            print(f"export AWS_DEFAULT_REGION={cfg.endpoints.region}")
+    except (PlatformConfigError, FileNotFoundError, RuntimeError, TimeoutError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as exc:
+        print(
+            f"error: command failed ({exc.returncode}): {' '.join(map(str, exc.cmd))}",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from localplatform import localstack_host, offline_packages
+from localplatform.config import LOCALSTACK_SERVICES, PlatformConfig
+
+
+def _cfg(tmp_path: Path) -> PlatformConfig:
+    return PlatformConfig.from_env(
+        {
+            "AUGURY_STATE_DIR": str(tmp_path / "state"),
+            "AUGURY_TOOLS_DIR": str(tmp_path / "tools"),
+            "AUGURY_LOCALSTACK_URL": "http://127.0.0.1:4570",
+        }
+    )
+
+
+def test_runtime_env_has_the_settings_host_mode_needs(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path)
+    env = localstack_host.runtime_env(
+        cfg, {"PATH": "/usr/bin", "AWS_ENDPOINT_URL": "http://x", "HOME": "/root"}
+    )
+    assert env["OVERRIDE_IN_DOCKER"] == "0"  # never rewrite the host's DNS configuration
+    assert env["DNS_ADDRESS"] == "0"
+    assert env["GATEWAY_LISTEN"] == env["LOCALSTACK_HOST"] == "127.0.0.1:4570"
+    assert env["FILESYSTEM_ROOT"].startswith(str(tmp_path / "state"))
+    assert env["API_ENDPOINT"].startswith("http://127.0.0.1:")
+    assert set(env["SERVICES"].split(",")) == set(LOCALSTACK_SERVICES)
+    assert env["PATH"].split(":")[0] == str(cfg.localstack_venv / "bin")
+    assert "AWS_ENDPOINT_URL" not in env
+    assert env["HOME"] == "/root"
+
+
+def test_services_cover_the_pipeline() -> None:
+    for service in ("s3", "kinesis", "firehose", "events", "sqs", "cloudformation",
+                    "cloudwatch", "logs", "iam", "sts", "ssm", "lambda", "dynamodb"):  # fmt: skip
+        assert service in LOCALSTACK_SERVICES
+
+
+def test_prepare_state_links_the_shared_packages(tmp_path: Path) -> None:
+    cfg = _cfg(tmp_path)
+    cfg.localstack_packages.mkdir(parents=True)
+    localstack_host.prepare_state(cfg)
+    lib = offline_packages.lib_dir(localstack_host.filesystem_root(cfg))
+    assert lib.is_symlink() and lib.resolve() == cfg.localstack_packages.resolve()
+    localstack_host.prepare_state(cfg)  # idempotent
+    assert lib.resolve() == cfg.localstack_packages.resolve()
+
+
+def test_link_java_points_both_versions_at_the_jdk(tmp_path: Path) -> None:
+    jdk = tmp_path / "jdk"
+    (jdk / "bin").mkdir(parents=True)
+    (jdk / "bin" / "java").touch()
+    lib = tmp_path / "lib"
+    (lib / "java" / "11").mkdir(parents=True)  # an empty dir left by a failed download
+    offline_packages.link_java(lib, jdk)
+    for version in ("11", "21"):
+        assert (lib / "java" / version / "bin" / "java").exists()
+        assert (lib / "java" / version).resolve() == jdk.resolve()
+
+
+def test_java_home_from_follows_links(tmp_path: Path) -> None:
+    real = tmp_path / "jvm" / "jdk-17" / "bin"
+    real.mkdir(parents=True)
+    (real / "java").touch()
+    (tmp_path / "java").symlink_to(real / "java")
+    assert (
+        offline_packages.java_home_from(str(tmp_path / "java"))
+        == (tmp_path / "jvm" / "jdk-17").resolve()
+    )

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import harness
+
+
+def test_ratios_are_against_the_first_variant() -> None:
+    r = harness.BenchResult("x", "rows/s")
+    r.measurements += [harness.Measurement("base", 100, 2.0), harness.Measurement("fast", 100, 0.5)]
+    assert r.ratios() == {"base": 1.0, "fast": 4.0}
+    table = harness.to_markdown([r])
+    assert "| x | fast | 100 | 0.500 | 200 rows/s | 4.00 |" in table
+
+
+def test_write_emits_json_and_markdown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(harness, "RESULTS_DIR", tmp_path)
+    r = harness.BenchResult("y", "ops/s", [harness.Measurement("only", 10, 1.0)])
+    json_path, md_path = harness.write([r], "y")
+    data = json.loads(json_path.read_text())
+    assert data["results"][0]["ratios"] == {"only": 1.0}
+    assert data["peak_rss_mb"] > 0
+    assert md_path.read_text().startswith("| benchmark |")
+
+
+def test_best_of_keeps_the_fastest_run() -> None:
+    durations = iter([0.03, 0.0, 0.02])
+
+    def work() -> None:
+        import time
+
+        time.sleep(next(durations))
+
+    m = harness.best_of(3, "w", 1, work)
+    assert m.seconds < 0.015
