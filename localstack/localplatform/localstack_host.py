@@ -88,6 +88,9 @@ def runtime_env(cfg: PlatformConfig, base: dict[str, str]) -> dict[str, str]:
             # CloudFormation: deploy stacks whose dashboards LocalStack cannot create.
             "CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES": "1",
             "EAGER_SERVICE_LOADING": "0",
+            # kinesis-mock would rewrite its whole state to disk every 5 s; PutRecords latency
+            # then grows with the data (measured: 0.2 s to 4 s per call within 15k records).
+            "KINESIS_PERSISTENCE": "0",
             # A helper script LocalStack runs uses `#!/usr/bin/env python`.
             "PATH": f"{venv_dir(cfg) / 'bin'}{os.pathsep}{base.get('PATH', '')}",
         }
