@@ -18,7 +18,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/localstack
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PLATFORM := $(PY) -m localplatform
 
-.PHONY: help venv install up down status logs demo test test-unit lint bench clean
+.PHONY: help venv install up down status logs demo generate test test-unit lint bench clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,10 +56,13 @@ logs: venv ## Show LocalStack's log (COMPONENT=redis for Redis's)
 demo: venv ## Run the pipeline locally (for now: the platform, and its health)
 	@$(PLATFORM) up
 
+generate: venv ## Run the click generator once against LocalStack (ARGS="--rate 200 --duration 60")
+	@$(PY) -m lambdas.clickgen $(ARGS)
+
 lint: venv ## ruff and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy augury localstack/localplatform tests bench
+	@$(VENV)/bin/mypy augury lambdas localstack/localplatform tests bench
 
 test: venv ## Install what the tests need and run the whole suite (platform started if down)
 	@$(PLATFORM) install

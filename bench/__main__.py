@@ -6,10 +6,11 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import harness, redis_writes
+from bench import clickgen, harness, redis_writes
 
 BENCHMARKS: dict[str, Callable[[], harness.BenchResult]] = {
     "redis_writes": redis_writes.run,
+    "clickgen": clickgen.run,
 }
 
 

@@ -1,0 +1,1 @@
+"""AWS Lambda functions of Augury (each in its own package, bundled by the CDK app)."""
