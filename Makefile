@@ -11,14 +11,14 @@ UV := $(LOCAL)/uv/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 # Dependency groups each target needs (see pyproject.toml [dependency-groups]).
-GROUPS ?= --group dev --group lambda
+GROUPS ?= --group dev --group lambda --group flink
 PYTEST_ARGS ?=
 
 export PYTHONPATH := $(CURDIR):$(CURDIR)/localstack
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PLATFORM := $(PY) -m localplatform
 
-.PHONY: help venv install up down status logs demo generate test test-unit lint bench clean
+.PHONY: help venv install up down status logs demo generate flink-jar replay test test-unit lint bench clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -59,10 +59,20 @@ demo: venv ## Run the pipeline locally (for now: the platform, and its health)
 generate: venv ## Run the click generator once against LocalStack (ARGS="--rate 200 --duration 60")
 	@$(PY) -m lambdas.clickgen $(ARGS)
 
+FLINK_JAR := flink_app/target/augury-flink-connectors.jar
+$(FLINK_JAR): flink_app/pom.xml
+	@echo "[make] building the shaded Flink connector jar with Maven"
+	@cd flink_app && mvn -q -B package -DskipTests
+
+flink-jar: $(FLINK_JAR) ## Build (once) the shaded Kinesis connector jar from flink_app/pom.xml
+
+replay: venv ## Replay raw NDJSON into Redis on a local Flink mini-cluster (INPUT=dir|file|s3://...)
+	@$(PY) -m flink_app replay --input $(INPUT) $(ARGS)
+
 lint: venv ## ruff and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy augury lambdas localstack/localplatform tests bench
+	@$(VENV)/bin/mypy augury lambdas flink_app localstack/localplatform tests bench
 
 test: venv ## Install what the tests need and run the whole suite (platform started if down)
 	@$(PLATFORM) install

@@ -11,13 +11,13 @@ from augury.endpoints import Endpoints
 from localplatform import platform
 from localplatform.config import PlatformConfig
 
-INTEGRATION_DIR = Path(__file__).parent / "integration"
+SERVER_DIRS = (Path(__file__).parent / "integration", Path(__file__).parent / "flink")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test under tests/integration as ``integration``."""
+    """Mark every test under tests/integration and tests/flink as ``integration``."""
     for item in items:
-        if INTEGRATION_DIR in Path(str(item.fspath)).parents:
+        if any(d in Path(str(item.fspath)).parents for d in SERVER_DIRS):
             item.add_marker(pytest.mark.integration)
 
 

@@ -1,0 +1,69 @@
+"""The Redis key layout: the product's read API (documented in docs/redis.md).
+
+Every write is idempotent (absolute values with HSET/ZADD, never increments), so a replay or a
+restore from a checkpoint can never double count. Every key but the totals expires after the
+retention period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+DEFAULT_PREFIX: Final = "augury:"
+DEFAULT_TTL_S: Final = 24 * 3600
+
+# Fields of a window hash (plus evt:{client_event} and cc:{countrycode} counts).
+WINDOW_FIELDS: Final = ("events", "users", "sessions", "bot_events", "final", "updated_ms")
+EVENT_FIELD_PREFIX: Final = "evt:"
+COUNTRY_FIELD_PREFIX: Final = "cc:"
+# Fields of a session hash.
+SESSION_FIELDS: Final = (
+    "user_id", "device_id", "start_ms", "end_ms", "duration_ms", "events",
+    "first_event", "last_event", "countrycode",
+)  # fmt: skip
+# Fields of the totals hash.
+TOTAL_FIELDS: Final = ("accepted", "invalid", "duplicates", "bot_events", "late")
+
+
+def session_id(user_id: str, device_id: str, start_ms: int) -> str:
+    """A session's id: ``{user_id}|{device_id}|{start_ms}``."""
+    return f"{user_id}|{device_id}|{start_ms}"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Key names under one prefix (``augury:`` by default)."""
+
+    prefix: str = DEFAULT_PREFIX
+
+    def window(self, window_start_ms: int) -> str:
+        """Hash of one one-minute window's metrics."""
+        return f"{self.prefix}win:{window_start_ms}"
+
+    def window_pages(self, window_start_ms: int) -> str:
+        """Sorted set of page_url -> count in one window."""
+        return f"{self.prefix}win:{window_start_ms}:pages"
+
+    @property
+    def windows(self) -> str:
+        """Sorted set of every window start (member and score)."""
+        return f"{self.prefix}windows"
+
+    def session(self, sid: str) -> str:
+        """Hash of one session's fields."""
+        return f"{self.prefix}session:{sid}"
+
+    @property
+    def sessions(self) -> str:
+        """Sorted set of session_id -> start_ms."""
+        return f"{self.prefix}sessions"
+
+    def user_sessions(self, user_id: str) -> str:
+        """Sorted set of one user's session_id -> start_ms."""
+        return f"{self.prefix}user:{user_id}:sessions"
+
+    @property
+    def totals(self) -> str:
+        """Hash of pipeline-wide counters (never expires)."""
+        return f"{self.prefix}totals"

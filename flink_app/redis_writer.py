@@ -1,0 +1,121 @@
+"""Writing the job's results to Redis under the key layout of ``augury.redis_keys``.
+
+Every write is absolute (HSET, ZADD), so writing the same result twice changes nothing. Writes
+are pipelined per batch; when Redis is unreachable the batch is retried with backoff, never
+dropped (after ``give_up_s`` the error is raised so that Flink restarts from its checkpoint).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import redis
+
+from augury.redis_keys import Keys, session_id
+
+
+class RedisWriter:
+    """Pipelined, idempotent writes of windows, sessions and totals."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: Keys,
+        ttl_s: int,
+        give_up_s: float = 300.0,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.keys = keys
+        self.ttl_s = ttl_s
+        self.give_up_s = give_up_s
+        self.clock_ms = clock_ms
+        self.sleep = sleep
+
+    def _execute(self, build: Callable[[Any], None]) -> None:
+        deadline = time.monotonic() + self.give_up_s
+        attempt = 0
+        while True:
+            try:
+                pipe = self.client.pipeline(transaction=False)
+                build(pipe)
+                pipe.execute()
+                return
+            except (redis.ConnectionError, redis.TimeoutError):
+                attempt += 1
+                if time.monotonic() > deadline:
+                    raise
+                self.sleep(random.uniform(0, min(5.0, 0.05 * 2**attempt)))
+
+    def windows(self, rows: Iterable[tuple[int, int, int, int, int, bool]]) -> int:
+        """(window_start_ms, events, users, sessions, bot_events, final) rows."""
+        rows = list(rows)
+        now = self.clock_ms()
+
+        def build(pipe: Any) -> None:
+            for ws, events, users, sessions, bot_events, final in rows:
+                key = self.keys.window(ws)
+                pipe.hset(key, mapping={
+                    "events": events, "users": users, "sessions": sessions,
+                    "bot_events": bot_events, "final": int(final), "updated_ms": now,
+                })  # fmt: skip
+                pipe.expire(key, self.ttl_s)
+                pipe.zadd(self.keys.windows, {str(ws): ws})
+            if rows:
+                pipe.expire(self.keys.windows, self.ttl_s)
+
+        self._execute(build)
+        return len(rows)
+
+    def window_dims(self, rows: Iterable[tuple[int, str, int, str]]) -> int:
+        """(window_start_ms, member, count, kind) rows; kind 'hash' (evt:/cc:) or 'pages'."""
+        rows = list(rows)
+
+        def build(pipe: Any) -> None:
+            for ws, member, count, kind in rows:
+                if kind == "pages":
+                    key = self.keys.window_pages(ws)
+                    pipe.zadd(key, {member: count})
+                else:
+                    key = self.keys.window(ws)
+                    pipe.hset(key, member, count)
+                pipe.expire(key, self.ttl_s)
+
+        self._execute(build)
+        return len(rows)
+
+    def sessions(self, rows: Iterable[tuple[str, str, int, int, int, str, str, str]]) -> int:
+        """(user_id, device_id, start_ms, end_ms, events, first, last, countrycode) rows."""
+        rows = list(rows)
+
+        def build(pipe: Any) -> None:
+            for user, device, start, end, events, first, last, country in rows:
+                sid = session_id(user, device, start)
+                key = self.keys.session(sid)
+                pipe.hset(key, mapping={
+                    "user_id": user, "device_id": device, "start_ms": start, "end_ms": end,
+                    "duration_ms": end - start, "events": events, "first_event": first,
+                    "last_event": last, "countrycode": country,
+                })  # fmt: skip
+                pipe.expire(key, self.ttl_s)
+                pipe.zadd(self.keys.sessions, {sid: start})
+                user_key = self.keys.user_sessions(user)
+                pipe.zadd(user_key, {sid: start})
+                pipe.expire(user_key, self.ttl_s)
+            if rows:
+                pipe.expire(self.keys.sessions, self.ttl_s)
+
+        self._execute(build)
+        return len(rows)
+
+    def totals(self, accepted: int, invalid: int, duplicates: int, bot_events: int,
+               late: int) -> None:  # fmt: skip
+        """Absolute pipeline totals (the one key that never expires)."""
+        self._execute(lambda pipe: pipe.hset(self.keys.totals, mapping={
+            "accepted": accepted, "invalid": invalid, "duplicates": duplicates,
+            "bot_events": bot_events, "late": late,
+        }))  # fmt: skip

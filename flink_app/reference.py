@@ -1,0 +1,113 @@
+"""A plain-Python reference of the job's replay semantics (the executable specification).
+
+It reads raw NDJSON lines and produces exactly what a replay must leave in Redis, as a dict of
+key -> value (hash fields as strings, sorted sets as {member: score}). Tests compare the Flink
+job's Redis contents with it key by key; it is deliberately simple, not fast.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+from augury import events as contract
+from augury.redis_keys import Keys, session_id
+
+RedisImage = dict[str, dict[str, Any]]
+"""Hash key -> {field: str value}; sorted-set key -> {member: float score}."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """The reference's Redis image and its dead-letter (reason, raw) list."""
+
+    image: RedisImage
+    dead_letter: list[tuple[str, str]]
+
+
+def replay(lines: Iterable[str], now_ms: int, keys: Keys | None = None, gap_ms: int = 60_000,
+           window_ms: int = 60_000, bot_threshold: int = 10) -> Result:  # fmt: skip
+    """Validate, deduplicate, filter bots, sessionize and aggregate ``lines``."""
+    keys = keys or Keys()
+    dead: list[tuple[str, str]] = []
+    valid: list[tuple[contract.ClickEvent, str]] = []
+    for line in lines:
+        result = contract.validate(line, now_ms)
+        if isinstance(result, contract.Invalid):
+            dead.append((result.reason, line))
+        else:
+            valid.append((result, line))
+    first: dict[str, tuple[contract.ClickEvent, str]] = {}
+    for ev, line in valid:
+        kept = first.get(ev.event_id)
+        if kept is None or (ev.event_time_ms, line) < (kept[0].event_time_ms, kept[1]):
+            first[ev.event_id] = (ev, line)
+    deduped = [ev for ev, _ in first.values()]
+    per_second = Counter((e.user_id, e.event_time_ms - e.event_time_ms % 1000) for e in deduped)
+    is_bot = {e.event_id: per_second[(e.user_id, e.event_time_ms - e.event_time_ms % 1000)]
+              > bot_threshold for e in deduped}  # fmt: skip
+    human = [e for e in deduped if not is_bot[e.event_id]]
+    bots = [e for e in deduped if is_bot[e.event_id]]
+
+    image: RedisImage = {}
+
+    def window(ms: int) -> dict[str, str]:
+        ws = ms - ms % window_ms
+        key = keys.window(ws)
+        if key not in image:
+            image[key] = {"events": "0", "users": "0", "sessions": "0", "bot_events": "0",
+                          "final": "1"}  # fmt: skip
+            zset = image.setdefault(keys.windows, {})
+            zset[str(ws)] = float(ws)
+        return image[key]
+
+    users: dict[int, set[str]] = defaultdict(set)
+    for e in human:
+        h = window(e.event_time_ms)
+        h["events"] = str(int(h["events"]) + 1)
+        for field in (f"evt:{e.client_event}", f"cc:{e.countrycode}"):
+            h[field] = str(int(h.get(field, "0")) + 1)
+        ws = e.event_time_ms - e.event_time_ms % window_ms
+        users[ws].add(e.user_id)
+        if e.page_url is not None:
+            pages = image.setdefault(keys.window_pages(ws), {})
+            pages[e.page_url] = pages.get(e.page_url, 0) + 1
+    for ws, who in users.items():
+        image[keys.window(ws)]["users"] = str(len(who))
+    for e in bots:
+        h = window(e.event_time_ms)
+        h["bot_events"] = str(int(h["bot_events"]) + 1)
+
+    by_key: dict[tuple[str, str], list[contract.ClickEvent]] = defaultdict(list)
+    for e in human:
+        by_key[(e.user_id, e.device_id)].append(e)
+    for (user, device), evs in by_key.items():
+        evs.sort(key=lambda e: e.event_time_ms)
+        sessions: list[list[contract.ClickEvent]] = [[evs[0]]]
+        for prev, cur in pairwise(evs):
+            if cur.event_time_ms - prev.event_time_ms > gap_ms:
+                sessions.append([])
+            sessions[-1].append(cur)
+        for s in sessions:
+            start, end = s[0].event_time_ms, s[-1].event_time_ms
+            sid = session_id(user, device, start)
+            image[keys.session(sid)] = {
+                "user_id": user, "device_id": device, "start_ms": str(start),
+                "end_ms": str(end), "duration_ms": str(end - start), "events": str(len(s)),
+                "first_event": min((e.event_time_ms, e.client_event) for e in s)[1],
+                "last_event": max((e.event_time_ms, e.client_event) for e in s)[1],
+                "countrycode": min((e.event_time_ms, e.countrycode) for e in s)[1],
+            }  # fmt: skip
+            image.setdefault(keys.sessions, {})[sid] = float(start)
+            user_key = keys.user_sessions(user)
+            image.setdefault(user_key, {})[sid] = float(start)
+            h = window(start)
+            h["sessions"] = str(int(h["sessions"]) + 1)
+    image[keys.totals] = {
+        "accepted": str(len(human)), "invalid": str(len(dead)),
+        "duplicates": str(len(valid) - len(deduped)), "bot_events": str(len(bots)), "late": "0",
+    }  # fmt: skip
+    return Result(image, dead)
