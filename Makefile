@@ -60,13 +60,13 @@ generate: venv ## Run the click generator once against LocalStack (ARGS="--rate 
 	@$(PY) -m lambdas.clickgen $(ARGS)
 
 FLINK_JAR := flink_app/target/augury-flink-connectors.jar
-$(FLINK_JAR): flink_app/pom.xml
-	@echo "[make] building the shaded Flink connector jar with Maven"
+$(FLINK_JAR): flink_app/pom.xml $(shell find flink_app/src -name '*.java' 2>/dev/null)
+	@echo "[make] building the job's shaded jar (ParseClick + connectors) with Maven"
 	@cd flink_app && mvn -q -B package -DskipTests
 
-flink-jar: $(FLINK_JAR) ## Build (once) the shaded Kinesis connector jar from flink_app/pom.xml
+flink-jar: $(FLINK_JAR) ## Build (when changed) the job's jar: ParseClick and the Kinesis connector
 
-replay: venv ## Replay raw NDJSON into Redis on a local Flink mini-cluster (INPUT=dir|file|s3://...)
+replay: venv flink-jar ## Replay raw NDJSON into Redis on a local Flink mini-cluster (INPUT=dir|file|s3://...)
 	@$(PY) -m flink_app replay --input $(INPUT) $(ARGS)
 
 lint: venv ## ruff and mypy
@@ -74,7 +74,7 @@ lint: venv ## ruff and mypy
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/mypy augury lambdas flink_app localstack/localplatform tests bench
 
-test: venv ## Install what the tests need and run the whole suite (platform started if down)
+test: venv flink-jar ## Install what the tests need and run the whole suite (platform started if down)
 	@$(PLATFORM) install
 	@$(MAKE) --no-print-directory lint
 	@$(PY) -m pytest $(PYTEST_ARGS)
@@ -82,9 +82,9 @@ test: venv ## Install what the tests need and run the whole suite (platform star
 test-unit: venv ## Only the tests that need no server
 	@$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
-bench: venv ## Run the benchmarks; results in bench/results/ (JSON and Markdown)
+bench: venv flink-jar ## Run the benchmarks; results in bench/results/ (JSON and Markdown)
 	@$(PLATFORM) up
 	@$(PY) -m bench
 
 clean: ## Remove build outputs (keeps .local tools and state; `make down` first)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out flink_app/target .pytest_cache .mypy_cache .ruff_cache

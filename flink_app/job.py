@@ -13,6 +13,7 @@ from flink_app import sql, udfs
 from flink_app.settings import JobSettings
 
 CONNECTOR_JAR = Path(__file__).parent / "target" / "augury-flink-connectors.jar"
+PARSE_CLICK = "io.augury.flink.ParseClick"
 
 
 def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
@@ -28,8 +29,10 @@ def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
     conf.set("python.client.executable", sys.executable)
     conf.set("python.fn-execution.arrow.batch.size", "5000")
     conf.set("pipeline.name", "augury-replay" if batch else "augury-stream")
-    if not batch and CONNECTOR_JAR.exists():  # the Kinesis connector (make flink-jar)
-        conf.set("pipeline.jars", CONNECTOR_JAR.resolve().as_uri())
+    if not CONNECTOR_JAR.exists():
+        raise FileNotFoundError(f"{CONNECTOR_JAR} is missing: build it with `make flink-jar`")
+    conf.set("pipeline.jars", CONNECTOR_JAR.resolve().as_uri())
+    t_env.create_java_temporary_function("parse_click", PARSE_CLICK)
     return t_env
 
 

@@ -1,10 +1,13 @@
 """The job's SQL, generated from the event contract and the settings (pure: strings only).
 
-Validation is generated from ``augury.events.FIELDS`` so the JVM applies exactly the rules the
-Python contract defines, in the same order, with the same reasons.
+Validation runs in the JVM (``ParseClick``, built by ``make flink-jar``) with the rules of
+``augury.events`` passed as JSON, so it applies exactly the Python contract's rules, in the same
+order, with the same reasons.
 """
 
 from __future__ import annotations
+
+import json
 
 from augury import events as contract
 from flink_app.settings import JobSettings
@@ -15,88 +18,46 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _wrapped(name: str) -> str:
-    # Scalars come back wrapped in an array: '["text"]' for strings, '[5]' for numbers; NULL
-    # when the field is absent or null. That tells strings from other JSON types.
-    return f"JSON_QUERY(line, '$.{name}' WITH UNCONDITIONAL ARRAY WRAPPER)"
-
-
-def _rule_sql(rule: contract.FieldRule, value: str) -> str:
-    """A boolean SQL expression: the string ``value`` satisfies ``rule``."""
-    parts = [f"CHAR_LENGTH({value}) >= {rule.min_len}"]
-    if rule.max_len is not None:
-        parts.append(f"CHAR_LENGTH({value}) <= {rule.max_len}")
-    if rule.starts_with is not None:
-        parts.append(f"{value} LIKE {_lit(rule.starts_with + '%')}")
-    if rule.pattern is not None:
-        # Java regex find() with \z: the same as Python's fullmatch (no final-newline leeway).
-        parts.append(f"REGEXP({value}, {_lit('^(?:' + rule.pattern + ')' + chr(92) + 'z')})")
-    return " AND ".join(parts)
-
-
-# client_timestamp -> epoch ms, in SQL (the session time zone is UTC).
-_TS = "v_client_timestamp"
-_TS_SECONDS = f"UNIX_TIMESTAMP(SUBSTR({_TS}, 1, 19), 'yyyy-MM-dd''T''HH:mm:ss')"
-_TS_ZONE = f"REGEXP_EXTRACT({_TS}, '(Z|[+-][0-9]{{2}}:[0-9]{{2}})$', 1)"
-_TS_FRACTION = f"REGEXP_EXTRACT({_TS}, '\\.([0-9]{{1,9}})', 1)"
-_TS_MILLIS = f"COALESCE(CAST(RPAD(SUBSTR({_TS_FRACTION}, 1, 3), 3, '0') AS BIGINT), 0)"
-_ZONE_MINUTES = (
-    f"CASE WHEN {_TS_ZONE} = 'Z' THEN 0 ELSE "
-    f"(CASE WHEN SUBSTR({_TS_ZONE}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
-    f"(CAST(SUBSTR({_TS_ZONE}, 2, 2) AS BIGINT) * 60 + CAST(SUBSTR({_TS_ZONE}, 5, 2) AS BIGINT)) "
-    "END"
-)
-# A real calendar instant: parsing and formatting back gives the same text (no Feb 30), and
-# the zone offset is at most 23:59 (as Python's datetime requires).
-_TS_CALENDAR_OK = (
-    f"FROM_UNIXTIME({_TS_SECONDS}, 'yyyy-MM-dd''T''HH:mm:ss') = SUBSTR({_TS}, 1, 19)"
-    f" AND ({_TS_ZONE} = 'Z' OR (CAST(SUBSTR({_TS_ZONE}, 2, 2) AS INT) <= 23"
-    f" AND CAST(SUBSTR({_TS_ZONE}, 5, 2) AS INT) <= 59))"
-)
-EVENT_TIME_MS = f"({_TS_SECONDS} * 1000 + {_TS_MILLIS} - ({_ZONE_MINUTES}) * 60000)"
+def contract_rules_json() -> str:
+    """The contract's rules as JSON for the JVM's ParseClick function (one definition)."""
+    return json.dumps(
+        {
+            "fields": [
+                {
+                    "name": f.name,
+                    "required": f.required,
+                    "min_len": f.min_len,
+                    "max_len": f.max_len,
+                    "pattern": f.pattern,
+                    "starts_with": f.starts_with,
+                    "missing_reason": contract.missing(f.name),
+                    "invalid_reason": contract.invalid(f.name),
+                }
+                for f in contract.FIELDS
+            ],
+            "timestamp_field": contract.TIMESTAMP_FIELD,
+            "max_future_ms": contract.MAX_FUTURE_MS,
+            "malformed_json": contract.MALFORMED_JSON,
+            "not_object": contract.NOT_OBJECT,
+            "future_timestamp": contract.FUTURE_TIMESTAMP,
+        },
+        separators=(",", ":"),
+    )
 
 
 def validated_select(source_table: str, now_ms_sql: str) -> str:
     """SELECT from a table of raw ``line``s: ``reason`` (NULL when valid), fields, event time.
 
-    ``now_ms_sql`` is processing time in epoch ms (a literal in replay, a function when
-    streaming), for the ``future_timestamp`` check.
+    One JVM call per event (``parse_click``, the job's Java function) parses the JSON once and
+    applies the contract's rules, passed to it as JSON generated from ``augury.events``.
+    ``now_ms_sql`` is processing time in epoch ms, for the ``future_timestamp`` check.
     """
-    wrapped = ",\n    ".join(f"{_wrapped(f.name)} AS w_{f.name}" for f in contract.FIELDS)
-    values = ",\n    ".join(
-        f"JSON_VALUE(line, '$.{f.name}') AS v_{f.name}" for f in contract.FIELDS
-    )
-    checks = [
-        f"WHEN NOT (line IS JSON) THEN {_lit(contract.MALFORMED_JSON)}",
-        f"WHEN NOT (line IS JSON OBJECT) THEN {_lit(contract.NOT_OBJECT)}",
-    ]
-    for f in contract.REQUIRED:
-        checks.append(
-            f"WHEN w_{f.name} IS NULL OR w_{f.name} = '[\"\"]' "
-            f"THEN {_lit(contract.missing(f.name))}"
-        )
-    for f in contract.FIELDS:
-        ok = f"w_{f.name} LIKE '[\"%' AND {_rule_sql(f, 'v_' + f.name)}"
-        if f.name == "client_timestamp":
-            ok += f" AND {_TS_CALENDAR_OK}"
-        present = "" if f.required else f"w_{f.name} IS NOT NULL AND "
-        checks.append(f"WHEN {present}NOT ({ok}) THEN {_lit(contract.invalid(f.name))}")
-    checks.append(
-        f"WHEN {EVENT_TIME_MS} - ({now_ms_sql}) > {contract.MAX_FUTURE_MS} "
-        f"THEN {_lit(contract.FUTURE_TIMESTAMP)}"
-    )
-    reason = "CASE\n      " + "\n      ".join(checks) + "\n      ELSE CAST(NULL AS STRING)\n    END"
-    fields = ",\n  ".join(f"v_{f.name} AS {f.name}" for f in contract.FIELDS)
-    return f"""SELECT
-  line,
-  {reason} AS reason,
+    fields = ",\n  ".join(f"p.`values`[{i + 1}] AS {f.name}" for i, f in enumerate(contract.FIELDS))
+    return f"""SELECT line, p.reason AS reason,
   {fields},
-  {EVENT_TIME_MS} AS event_time_ms
+  p.event_time_ms AS event_time_ms
 FROM (
-  SELECT
-    line,
-    {wrapped},
-    {values}
+  SELECT line, parse_click(line, CAST({now_ms_sql} AS BIGINT), {_lit(contract_rules_json())}) AS p
   FROM {source_table}
 )"""
 

@@ -80,6 +80,11 @@ def test_a_good_event_is_valid_with_its_event_time() -> None:
         (_with(client_timestamp="٢٠٢٦-11-23T17:30:00Z"), "invalid_field:client_timestamp"),
         (_with(client_timestamp=1795455000), "invalid_field:client_timestamp"),
         (_with(countrycode="be"), "invalid_field:countrycode"),
+        # An impossible instant is invalid in the timestamp's own place in the order.
+        (
+            _with(client_timestamp="2026-02-30T17:30:00Z", countrycode="be"),
+            "invalid_field:client_timestamp",
+        ),
         (_with(countrycode="BEL"), "invalid_field:countrycode"),
         (_with(page_url="p/1"), "invalid_field:page_url"),
         (_with(page_url="/" + "x" * 2048), "invalid_field:page_url"),
