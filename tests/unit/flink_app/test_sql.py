@@ -28,3 +28,17 @@ def test_batch_views_use_the_settings() -> None:
     assert "> 90000" in views["numbered"]
     assert "> 25 AS is_bot" in views["tagged"]
     assert next(iter(views)) == "parsed" and "totals" in views
+
+
+def test_kinesis_source_for_localstack_and_for_aws() -> None:
+    local = settings.load(env={}, flags={"source.aws.endpoint": "http://127.0.0.1:4566",
+                                         "source.start.position": "TRIM_HORIZON"})  # fmt: skip
+    ddl = sql.kinesis_source_ddl(local)
+    assert "'connector' = 'kinesis'" in ddl and "'stream' = 'augury-clicks'" in ddl
+    assert "'aws.endpoint' = 'http://127.0.0.1:4566'" in ddl
+    assert "'scan.stream.initpos' = 'TRIM_HORIZON'" in ddl
+    aws = settings.load(env={}, flags={"source.start.position": "AT_TIMESTAMP",
+                                       "source.start.timestamp": "1795400000"})  # fmt: skip
+    ddl = sql.kinesis_source_ddl(aws)
+    assert "aws.endpoint" not in ddl and "credentials" not in ddl
+    assert "'scan.stream.initpos-timestamp' = '1795400000'" in ddl
