@@ -53,8 +53,8 @@ status: venv ## Show each platform component and its health
 logs: venv ## Show LocalStack's log (COMPONENT=redis for Redis's)
 	@$(PLATFORM) logs $(or $(COMPONENT),localstack)
 
-demo: venv ## Run the pipeline locally (for now: the platform, and its health)
-	@$(PLATFORM) up
+demo: venv flink-jar ## Run the pipeline locally: generator -> Kinesis -> Firehose -> S3 -> Flink -> Redis
+	@$(PY) -m demo $(ARGS)
 
 generate: venv ## Run the click generator once against LocalStack (ARGS="--rate 200 --duration 60")
 	@$(PY) -m lambdas.clickgen $(ARGS)

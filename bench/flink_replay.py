@@ -10,6 +10,7 @@ Variants, all in this process tree on the same file:
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 import uuid
@@ -20,7 +21,7 @@ import redis
 from augury import events as contract
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
-from bench.harness import BenchResult, Measurement
+from bench.harness import BenchResult, Measurement, TreeRss
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 
@@ -98,6 +99,7 @@ def flink(path: Path, lines: int, parse_only: bool) -> Measurement:
     else:
         dead = DATA_DIR / f"dead-{uuid.uuid4().hex[:6]}"
         job.add_replay(t_env, s, str(path), str(dead)).execute().wait()
+        shutil.rmtree(dead, ignore_errors=True)
         label = "Flink replay (end to end)"
     seconds = time.perf_counter() - start
     conn = redis.Redis.from_url(s.redis_url)
@@ -112,5 +114,8 @@ def run() -> BenchResult:
     result = BenchResult("flink_replay", "events/s", notes=f"{lines} events in {path.name}")
     result.measurements.append(naive(path, lines, limit=min(lines, 200_000)))
     result.measurements.append(flink(path, lines, parse_only=True))
-    result.measurements.append(flink(path, lines, parse_only=False))
+    with TreeRss() as rss:
+        result.measurements.append(flink(path, lines, parse_only=False))
+    result.peak_tree_rss_mb = round(rss.peak_mb, 1)
+    result.notes += f"; peak RSS of the replay's process tree (JVM included): {rss.peak_mb:.0f} MiB"
     return result

@@ -7,8 +7,10 @@ the machines are shared and noisy: absolute numbers drift, ratios much less.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import resource
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -39,6 +41,7 @@ class BenchResult:
     unit: str
     measurements: list[Measurement] = field(default_factory=list)
     notes: str = ""
+    peak_tree_rss_mb: float | None = None
 
     def ratios(self) -> dict[str, float]:
         """Each variant's throughput divided by the baseline's."""
@@ -56,6 +59,47 @@ def timed(name: str, items: int, fn: Callable[[], object]) -> Measurement:
 def best_of(runs: int, name: str, items: int, fn: Callable[[], object]) -> Measurement:
     """The fastest of ``runs`` timed runs (least disturbed by other load)."""
     return min((timed(name, items, fn) for _ in range(runs)), key=lambda m: m.seconds)
+
+
+class TreeRss:
+    """Samples the resident memory of this process and all its descendants (the JVM too).
+
+    ``ru_maxrss`` misses children that are still running, such as PyFlink's JVM and Python
+    workers, so the whole tree is read from ``/proc`` every ``interval_s``.
+    """
+
+    def __init__(self, interval_s: float = 0.5) -> None:
+        self.interval_s = interval_s
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak_mb = max(self.peak_mb, tree_rss_mb(os.getpid()))
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Current resident memory of ``pid`` and its descendants, in MiB."""
+    from localplatform import procs  # the one /proc process-tree walker
+
+    total_kb = 0
+    for p in [pid, *procs.descendants(pid, procs.parent_map())]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kb / 1024
 
 
 def peak_rss_mb() -> float:
@@ -87,7 +131,7 @@ def write(results: list[BenchResult], stem: str) -> tuple[Path, Path]:
     payload = {
         "machine": {
             "python": platform.python_version(),
-            "cpu_count": __import__("os").cpu_count(),
+            "cpu_count": os.cpu_count(),
             "platform": platform.platform(),
         },
         "peak_rss_mb": round(peak_rss_mb(), 1),

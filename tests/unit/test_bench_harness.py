@@ -36,3 +36,14 @@ def test_best_of_keeps_the_fastest_run() -> None:
 
     m = harness.best_of(3, "w", 1, work)
     assert m.seconds < 0.015
+
+
+def test_tree_rss_counts_this_process() -> None:
+    import os
+
+    assert harness.tree_rss_mb(os.getpid()) > 1
+    with harness.TreeRss(interval_s=0.01) as rss:
+        import time
+
+        time.sleep(0.05)
+    assert rss.peak_mb > 1

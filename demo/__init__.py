@@ -1,0 +1,1 @@
+"""``make demo``: the pipeline end to end on this machine (see ``python -m demo --help``)."""
