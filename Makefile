@@ -72,7 +72,7 @@ replay: venv flink-jar ## Replay raw NDJSON into Redis on a local Flink mini-clu
 lint: venv ## ruff and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy augury lambdas flink_app localstack/localplatform tests bench
+	@$(VENV)/bin/mypy augury lambdas flink_app demo localstack/localplatform tests bench
 
 test: venv flink-jar ## Install what the tests need and run the whole suite (platform started if down)
 	@$(PLATFORM) install

@@ -136,13 +136,19 @@ def main(argv: list[str] | None = None) -> int:
     keys = Keys()
     totals = {k: int(v) for k, v in conn.hgetall(keys.totals).items()}
     newest = conn.zrevrange(keys.windows, 0, 2)
+    in_s3 = raw_records(endpoints, "raw/")
     result: dict[str, Any] = {
         "produced": summary["sent"],
-        "raw_records_in_s3": raw_records(endpoints, "raw/"),
+        "raw_records_in_s3": in_s3,
+        # Every archived record is accounted for exactly once.
+        "balanced": in_s3
+        == sum(
+            totals.get(k, 0) for k in ("accepted", "invalid", "duplicates", "bot_events", "late")
+        ),
         "windows": conn.zcard(keys.windows),
         "sessions": conn.zcard(keys.sessions),
         "totals": totals,
-        "newest_windows": {w: conn.hgetall(keys.window(int(w))) for w in newest},
+        "newest_windows": {str(w): conn.hgetall(keys.window(int(str(w)))) for w in newest},
         "dead_letter": str(dead),
     }
     print(json.dumps(result, indent=2))
