@@ -62,7 +62,7 @@ generate: venv ## Run the click generator once against LocalStack (ARGS="--rate 
 FLINK_JAR := flink_app/target/augury-flink-connectors.jar
 $(FLINK_JAR): flink_app/pom.xml $(shell find flink_app/src -name '*.java' 2>/dev/null)
 	@echo "[make] building the job's shaded jar (ParseClick + connectors) with Maven"
-	@cd flink_app && mvn -q -B package -DskipTests
+	@cd flink_app && mvn -q -B -Dstyle.color=never package -DskipTests
 
 flink-jar: $(FLINK_JAR) ## Build (when changed) the job's jar: ParseClick and the Kinesis connector
 

@@ -168,8 +168,7 @@ def health(cfg: PlatformConfig, timeout_s: float = 2.0) -> Health:
 
 def running_pid(cfg: PlatformConfig) -> int | None:
     """The PID of the LocalStack this platform started, if it still runs."""
-    pid = procs.read_pid(pid_file(cfg))
-    return pid if pid is not None and procs.is_alive(pid) else None
+    return procs.running(pid_file(cfg))
 
 
 def start(cfg: PlatformConfig) -> bool:
@@ -210,7 +209,4 @@ def wait_healthy(cfg: PlatformConfig) -> Health:
 
 def stop(cfg: PlatformConfig) -> bool:
     """Stop the LocalStack this platform started, with all its children."""
-    pid = procs.read_pid(pid_file(cfg))
-    stopped = pid is not None and procs.stop_tree(pid)
-    pid_file(cfg).unlink(missing_ok=True)
-    return stopped
+    return procs.stop_recorded(pid_file(cfg))

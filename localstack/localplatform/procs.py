@@ -120,6 +120,20 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def running(pid_file: Path) -> int | None:
+    """The PID recorded in ``pid_file`` when that process still runs, else None."""
+    pid = read_pid(pid_file)
+    return pid if pid is not None and is_alive(pid) else None
+
+
+def stop_recorded(pid_file: Path, timeout_s: float = 20.0) -> bool:
+    """Stop the process tree recorded in ``pid_file`` and remove the file; True if it ran."""
+    pid = read_pid(pid_file)
+    stopped = pid is not None and stop_tree(pid, timeout_s=timeout_s)
+    pid_file.unlink(missing_ok=True)
+    return stopped
+
+
 def port_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
     """True when something accepts TCP connections on ``host:port``."""
     try:

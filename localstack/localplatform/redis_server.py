@@ -130,8 +130,7 @@ def ping(cfg: PlatformConfig) -> str | None:
 
 def running_pid(cfg: PlatformConfig) -> int | None:
     """The PID of the Redis this platform started, if it still runs."""
-    pid = procs.read_pid(pid_file(cfg))
-    return pid if pid is not None and procs.is_alive(pid) else None
+    return procs.running(pid_file(cfg))
 
 
 def start(cfg: PlatformConfig) -> bool:
@@ -168,7 +167,4 @@ def wait_healthy(cfg: PlatformConfig, timeout_s: float = 15.0) -> str:
 
 def stop(cfg: PlatformConfig) -> bool:
     """Stop the Redis this platform started."""
-    pid = procs.read_pid(pid_file(cfg))
-    stopped = pid is not None and procs.stop_tree(pid, timeout_s=10)
-    pid_file(cfg).unlink(missing_ok=True)
-    return stopped
+    return procs.stop_recorded(pid_file(cfg), timeout_s=10)

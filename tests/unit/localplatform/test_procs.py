@@ -56,3 +56,14 @@ def test_tail(tmp_path: Path) -> None:
 
 def test_port_open_on_a_closed_port() -> None:
     assert procs.port_open("127.0.0.1", 9) is False
+
+
+def test_running_and_stop_recorded(tmp_path: Path) -> None:
+    pid_file = tmp_path / "sleep.pid"
+    assert procs.running(pid_file) is None
+    assert procs.stop_recorded(pid_file) is False
+    pid = procs.spawn(["sleep", "300"], pid_file=pid_file, log_file=tmp_path / "log",
+                      env=dict(os.environ), cwd=tmp_path)  # fmt: skip
+    assert procs.running(pid_file) == pid
+    assert procs.stop_recorded(pid_file, timeout_s=5) is True
+    assert not pid_file.exists() and not procs.is_alive(pid)
