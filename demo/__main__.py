@@ -9,7 +9,9 @@ are later steps of the product; see the README's status.)
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -73,9 +75,7 @@ def raw_records(endpoints: Endpoints, prefix: str) -> int:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
         for obj in page.get("Contents", []):
             body = s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
-            if body[:2] == b"\x1f\x8b":
-                import gzip
-
+            if body[:2] == b"\x1f\x8b":  # GZIP on AWS; LocalStack writes plain text
                 body = gzip.decompress(body)
             count += body.count(b"\n")
     return count
@@ -95,8 +95,6 @@ def main(argv: list[str] | None = None) -> int:
     step("bringing the platform up (LocalStack, Redis)")
     platform.up(cfg)
     endpoints = cfg.endpoints
-    import os
-
     os.environ["AUGURY_LOCALSTACK_URL"] = cfg.localstack_url
     stream = os.environ.get("AUGURY_STREAM_NAME", DEFAULT_STREAM_NAME)
     ensure_ingest(endpoints, stream)

@@ -1,7 +1,5 @@
-"""Flink tests share one job per module: start-up costs several seconds."""
+"""Flink tests share one job per module: start-up costs several seconds.
 
-from __future__ import annotations
-
-import pytest
-
-pytest.importorskip("pyflink", reason="the flink dependency group is not installed")
+They run on a real local Flink mini-cluster (pyflink from the flink dependency group, which
+`make test` installs) and need the job's jar (`make flink-jar`, also run by `make test`).
+"""
