@@ -15,6 +15,7 @@ from typing import Any
 import redis
 
 from augury.redis_keys import Keys, session_id
+from augury.retry import backoff_s
 
 
 class RedisWriter:
@@ -26,6 +27,7 @@ class RedisWriter:
         keys: Keys,
         ttl_s: int,
         give_up_s: float = 300.0,
+        backoff_base_ms: int = 50,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -33,6 +35,8 @@ class RedisWriter:
         self.keys = keys
         self.ttl_s = ttl_s
         self.give_up_s = give_up_s
+        self.backoff_base_ms = backoff_base_ms
+        self.rng = random.Random()
         self.clock_ms = clock_ms
         self.sleep = sleep
 
@@ -49,7 +53,7 @@ class RedisWriter:
                 attempt += 1
                 if time.monotonic() > deadline:
                     raise
-                self.sleep(random.uniform(0, min(5.0, 0.05 * 2**attempt)))
+                self.sleep(backoff_s(attempt, self.backoff_base_ms, self.rng))
 
     def windows(self, rows: Iterable[tuple[int, int, int, int, int, bool]]) -> int:
         """(window_start_ms, events, users, sessions, bot_events, final) rows."""

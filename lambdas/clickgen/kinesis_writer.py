@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from augury.retry import backoff_s
+
 MAX_RECORDS: Final = 500
 MAX_BATCH_BYTES: Final = 5 * 1024 * 1024
 MAX_RECORD_BYTES: Final = 1024 * 1024
@@ -79,12 +81,6 @@ def batches(records: Iterable[Record]) -> Iterator[list[Record]]:
         size += record.size
     if batch:
         yield batch
-
-
-def backoff_s(attempt: int, base_ms: int, rng: random.Random, cap_ms: int = 5_000) -> float:
-    """Full-jitter exponential backoff before retry number ``attempt`` (1-based)."""
-    ceiling = min(cap_ms, base_ms * 2 ** (attempt - 1))
-    return rng.uniform(0, ceiling) / 1000
 
 
 @dataclass

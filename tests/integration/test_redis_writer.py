@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from pathlib import Path
 
+import pytest
 import redis
 
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
 from flink_app.redis_writer import RedisWriter
+from localplatform import procs, redis_server
+from localplatform.config import PlatformConfig
 
 
 def test_writes_are_absolute_so_repeating_them_changes_nothing(endpoints: Endpoints) -> None:
@@ -45,3 +50,51 @@ def test_writes_are_absolute_so_repeating_them_changes_nothing(endpoints: Endpoi
     for key in first:
         assert (conn.ttl(key) == -1) == (key == keys.totals)
         conn.delete(key)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_batch_waits_for_redis_to_come_back_and_is_not_lost(
+    platform_up: PlatformConfig, tmp_path: Path
+) -> None:
+    port = _free_port()
+    binary = redis_server.find_server(platform_up)
+    assert binary is not None
+    sleeps: list[float] = []
+    server: list[int] = []
+
+    def sleep_then_start_redis(seconds: float) -> None:
+        sleeps.append(seconds)
+        if not server:  # Redis comes back during the first backoff
+            server.append(procs.spawn(
+                [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+                pid_file=tmp_path / "redis.pid", log_file=tmp_path / "redis.log",
+                env={}, cwd=tmp_path,
+            ))  # fmt: skip
+            deadline = time.monotonic() + 10
+            while not procs.port_open("127.0.0.1", port) and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    keys = Keys("augury:test:down:")
+    writer = RedisWriter(redis.Redis(port=port, socket_connect_timeout=1), keys, ttl_s=120,
+                         sleep=sleep_then_start_redis)  # fmt: skip
+    try:
+        writer.totals(7, 1, 0, 0, 0)
+        assert sleeps and server
+        conn = redis.Redis(port=port, decode_responses=True)
+        assert conn.hgetall(keys.totals)["accepted"] == "7"
+    finally:
+        procs.stop_recorded(tmp_path / "redis.pid", timeout_s=5)
+
+
+def test_after_the_give_up_time_the_error_surfaces() -> None:
+    writer = RedisWriter(redis.Redis(port=_free_port(), socket_connect_timeout=1), Keys(),
+                         ttl_s=120, give_up_s=0, sleep=lambda s: None)  # fmt: skip
+    with pytest.raises(redis.ConnectionError):
+        writer.totals(1, 0, 0, 0, 0)

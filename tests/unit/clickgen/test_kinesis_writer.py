@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from augury.retry import backoff_s
 from lambdas.clickgen import kinesis_writer as kw
 
 STREAM = "unit-clicks"
@@ -147,6 +148,6 @@ def test_a_non_retryable_error_is_raised() -> None:
 
 def test_backoff_grows_and_is_capped() -> None:
     rng = random.Random(0)
-    ceilings = [max(kw.backoff_s(a, 100, rng) for _ in range(200)) for a in (1, 3, 10)]
+    ceilings = [max(backoff_s(a, 100, rng) for _ in range(200)) for a in (1, 3, 10)]
     assert ceilings[0] <= 0.1 and ceilings[1] <= 0.4 and ceilings[2] <= 5.0
     assert ceilings[0] < ceilings[1] < ceilings[2]
