@@ -185,7 +185,7 @@ def test_removing_a_required_field_names_it(doc: dict[str, Any], name: str, how:
 
 @settings(max_examples=300, deadline=None)
 @given(valid_docs, st.sampled_from([f.name for f in c.FIELDS]),
-       st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(),
+       st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
                  st.lists(st.integers(), max_size=2)))  # fmt: skip
 def test_a_non_string_field_is_invalid(doc: dict[str, Any], name: str, value: Any) -> None:
     result = c.validate(c.encode({**doc, name: value}), NOW)
