@@ -11,7 +11,7 @@ UV := $(LOCAL)/uv/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 # Dependency groups each target needs (see pyproject.toml [dependency-groups]).
-GROUPS ?= --group dev --group lambda --group flink
+GROUPS ?= --group dev --group lambda --group flink --group cdk
 PYTEST_ARGS ?=
 
 export PYTHONPATH := $(CURDIR):$(CURDIR)/localstack

@@ -15,3 +15,9 @@ LOCAL_SCHEDULE_QUEUE: Final = "augury-clickgen-schedule"
 
 LOCAL_SCHEDULE_RULE: Final = "augury-clickgen-schedule"
 """The local EventBridge rule that stands in for the Lambda's schedule."""
+
+JOB_METRICS: Final = ("Accepted", "Invalid", "Duplicates", "BotEvents", "Late", "WatermarkLagMs")
+"""Counters the Flink job publishes to ``METRICS_NAMESPACE`` (dimension ``job``)."""
+
+GENERATOR_METRICS: Final = ("EventsSent", "FailedRecords", "ThrottledRecords")
+"""The generator's EMF metrics in ``METRICS_NAMESPACE`` (dimension ``service=clickgen``)."""

@@ -10,10 +10,21 @@ from typing import Any
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
 from flink_app import sql, udfs
-from flink_app.settings import JobSettings
+from augury.endpoints import Endpoints
+from flink_app.settings import JobSettings, redis_url_with_auth
 
 CONNECTOR_JAR = Path(__file__).parent / "target" / "augury-flink-connectors.jar"
 PARSE_CLICK = "io.augury.flink.ParseClick"
+
+
+def redis_url(settings: JobSettings) -> str:
+    """The Redis URL the sinks connect with, the AUTH password fetched when configured."""
+
+    def fetch(arn: str) -> str:
+        client = Endpoints.from_env().client("secretsmanager", region_name=settings.region)
+        return str(client.get_secret_value(SecretId=arn)["SecretString"])
+
+    return redis_url_with_auth(settings, fetch)
 
 
 def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
@@ -51,7 +62,7 @@ def add_replay(t_env: TableEnvironment, settings: JobSettings, input_path: str,
         t_env.execute_sql(
             f"CREATE TEMPORARY TABLE sink_{name} (n BIGINT) WITH ('connector'='blackhole')"
         )
-    udfs.register(t_env, settings.redis_url, settings.key_prefix, settings.ttl_s)
+    udfs.register(t_env, redis_url(settings), settings.key_prefix, settings.ttl_s)
     now = int(time.time() * 1000) if now_ms is None else now_ms
     for name, query in sql.batch_views(settings, now):
         t_env.create_temporary_view(name, t_env.sql_query(query))

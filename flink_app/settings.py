@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from augury.endpoints import DEFAULT_REDIS_URL
 from augury.redis_keys import DEFAULT_PREFIX, DEFAULT_TTL_S
@@ -38,6 +39,7 @@ DEFAULTS: Final[dict[str, dict[str, str]]] = {
         "redis.url": DEFAULT_REDIS_URL,
         "redis.key.prefix": DEFAULT_PREFIX,
         "redis.ttl.seconds": str(DEFAULT_TTL_S),
+        "redis.auth.secret.arn": "",  # Secrets Manager secret holding the AUTH password
         "deadletter.path": "",
     },
     "windows": {
@@ -135,6 +137,7 @@ class JobSettings:
     start_timestamp: str
     input_path: str
     redis_url: str
+    redis_auth_secret_arn: str
     key_prefix: str
     ttl_s: int
     dead_letter_path: str
@@ -177,6 +180,7 @@ class JobSettings:
             start_timestamp=g["source"]["start.timestamp"],
             input_path=g["source"]["input.path"],
             redis_url=redis_url,
+            redis_auth_secret_arn=g["sink"]["redis.auth.secret.arn"],
             key_prefix=g["sink"]["redis.key.prefix"],
             ttl_s=_int(g, "sink", "redis.ttl.seconds", 60, 400 * 24 * 3600),
             dead_letter_path=g["sink"]["deadletter.path"],
@@ -191,6 +195,23 @@ class JobSettings:
             checkpoint_interval_ms=_int(g, "job", "checkpoint.interval.seconds", 1, 3600) * 1000,
             checkpoint_dir=g["job"]["checkpoint.dir"],
         )
+
+
+def redis_url_with_auth(settings: JobSettings, fetch_secret: Callable[[str], str]) -> str:
+    """``sink.redis.url`` with the password from ``sink.redis.auth.secret.arn`` (when set) added.
+
+    ``fetch_secret(arn)`` returns the secret's string (Secrets Manager GetSecretValue).
+    """
+    if not settings.redis_auth_secret_arn:
+        return settings.redis_url
+    password = fetch_secret(settings.redis_auth_secret_arn)
+    parts = urlsplit(settings.redis_url)
+    user = parts.username or "default"
+    host = parts.hostname or ""
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def load(

@@ -1,0 +1,191 @@
+"""The stage configuration: one typed, validated record read from CDK context.
+
+Every setting has a default here; ``cdk.json`` (``context``) and ``-c key=value`` flags override
+it. Values from ``-c`` arrive as strings and are parsed to the field's type. A bad value fails
+the synth with a message naming the setting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Final
+
+CACHE_MODES: Final = ("serverless", "replication-group")
+
+
+class ConfigError(ValueError):
+    """A context setting is missing, malformed or out of range."""
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """Everything that differs between deployments of the pipeline (context keys in brackets)."""
+
+    env_name: str = "dev"
+    """[env_name] Stage name, part of every resource name: lowercase letters, digits, dashes."""
+    local: bool = False
+    """[local] Build the LocalStack-community mode: no VPC, ElastiCache, Managed Flink, Lambda."""
+    shards: int = 0
+    """[shards] Kinesis shards; 0 means on-demand capacity."""
+    retention_hours: int = 24
+    """[retention_hours] Kinesis retention, 24..8760 hours."""
+    schedule_minutes: int = 1
+    """[schedule_minutes] The generator's EventBridge rate, in minutes (1..14)."""
+    events_per_invocation: int = 3000
+    """[events_per_invocation] Events the generator produces per scheduled invocation."""
+    cache_mode: str = "serverless"
+    """[cache_mode] ElastiCache for Valkey: ``serverless`` or ``replication-group``."""
+    cache_node_type: str = "cache.t4g.small"
+    """[cache_node_type] Node type of the replication group (ignored when serverless)."""
+    flink_parallelism: int = 1
+    """[flink_parallelism] Managed Flink parallelism."""
+    flink_parallelism_per_kpu: int = 1
+    """[flink_parallelism_per_kpu] Parallel tasks per KPU (KPUs = parallelism / this)."""
+    flink_autoscaling: bool = False
+    """[flink_autoscaling] Let Managed Flink scale parallelism on CPU."""
+    checkpoint_interval_seconds: int = 60
+    """[checkpoint_interval_seconds] Flink checkpoint interval."""
+    session_gap_seconds: int = 60
+    """[session_gap_seconds] Inactivity that ends a session."""
+    window_seconds: int = 60
+    """[window_seconds] Tumbling window size."""
+    lateness_seconds: int = 5
+    """[lateness_seconds] Watermark delay: how late an event may be and still count."""
+    firehose_buffer_seconds: int = 60
+    """[firehose_buffer_seconds] Firehose buffering interval (0..900)."""
+    firehose_buffer_mib: int = 64
+    """[firehose_buffer_mib] Firehose buffering size (1..128 MiB)."""
+    raw_ia_days: int = 30
+    """[raw_ia_days] Raw objects move to S3 Standard-IA after this many days."""
+    raw_glacier_days: int = 90
+    """[raw_glacier_days] ... then to Glacier Flexible Retrieval."""
+    raw_expire_days: int = 365
+    """[raw_expire_days] ... and expire after this many days."""
+    redis_ttl_hours: int = 24
+    """[redis_ttl_hours] Retention of the Redis keys the job writes."""
+    log_retention_days: int = 30
+    """[log_retention_days] CloudWatch Logs retention of the Lambda and the Flink app."""
+    alarm_email: str = ""
+    """[alarm_email] Optional address subscribed to the alarm topic."""
+
+    def __post_init__(self) -> None:
+        checks: list[tuple[str, bool, str]] = [
+            (
+                "env_name",
+                re.fullmatch(r"[a-z][a-z0-9-]{0,19}", self.env_name) is not None,
+                "must be 1-20 lowercase letters, digits or dashes, starting with a letter",
+            ),
+            ("shards", 0 <= self.shards <= 500, "must be 0 (on-demand) .. 500"),
+            ("retention_hours", 24 <= self.retention_hours <= 8760, "must be 24..8760"),
+            ("schedule_minutes", 1 <= self.schedule_minutes <= 14, "must be 1..14"),
+            (
+                "events_per_invocation",
+                1 <= self.events_per_invocation <= 1_000_000,
+                "must be 1..1000000",
+            ),
+            ("cache_mode", self.cache_mode in CACHE_MODES, f"must be one of {CACHE_MODES}"),
+            (
+                "cache_node_type",
+                self.cache_node_type.startswith("cache."),
+                "must be a node type like cache.t4g.small",
+            ),
+            ("flink_parallelism", 1 <= self.flink_parallelism <= 64, "must be 1..64"),
+            ("flink_parallelism_per_kpu", 1 <= self.flink_parallelism_per_kpu <= 8, "must be 1..8"),
+            (
+                "checkpoint_interval_seconds",
+                10 <= self.checkpoint_interval_seconds <= 3600,
+                "must be 10..3600",
+            ),
+            ("session_gap_seconds", 1 <= self.session_gap_seconds <= 86400, "must be 1..86400"),
+            ("window_seconds", 1 <= self.window_seconds <= 3600, "must be 1..3600"),
+            ("lateness_seconds", 0 <= self.lateness_seconds <= 3600, "must be 0..3600"),
+            ("firehose_buffer_seconds", 0 <= self.firehose_buffer_seconds <= 900, "must be 0..900"),
+            ("firehose_buffer_mib", 1 <= self.firehose_buffer_mib <= 128, "must be 1..128"),
+            ("raw_ia_days", self.raw_ia_days >= 30, "must be at least 30 (S3 Standard-IA minimum)"),
+            (
+                "raw_glacier_days",
+                self.raw_glacier_days >= self.raw_ia_days + 30,
+                "must be at least raw_ia_days + 30",
+            ),
+            (
+                "raw_expire_days",
+                self.raw_expire_days >= self.raw_glacier_days + 90,
+                "must be at least raw_glacier_days + 90 (Glacier minimum storage)",
+            ),
+            ("redis_ttl_hours", 1 <= self.redis_ttl_hours <= 24 * 400, "must be 1..9600"),
+            (
+                "log_retention_days",
+                self.log_retention_days in _LOG_RETENTION_DAYS,
+                f"must be one of CloudWatch's retention periods {_LOG_RETENTION_DAYS}",
+            ),
+            (
+                "alarm_email",
+                self.alarm_email == "" or re.fullmatch(r"[^@\s]+@[^@\s]+", self.alarm_email),
+                "must be an e-mail address or empty",
+            ),
+        ]
+        for name, ok, rule in checks:
+            if not ok:
+                raise ConfigError(f"context setting {name}={getattr(self, name)!r} {rule}")
+
+    @property
+    def prefix(self) -> str:
+        """Resource-name prefix of the stage, e.g. ``augury-dev``."""
+        return "augury-local" if self.local else f"augury-{self.env_name}"
+
+    @property
+    def generator_rate(self) -> float:
+        """Events per second the generator produces to hit ``events_per_invocation``."""
+        return self.events_per_invocation / (self.schedule_minutes * 60)
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        """The context keys this configuration reads."""
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> StageConfig:
+        """Read every setting with ``get(key)`` (``node.try_get_context``); None keeps the default."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = get(f.name)
+            if raw is not None:
+                values[f.name] = _parse(f, raw)
+        return cls(**values)
+
+    @classmethod
+    def from_mapping(cls, context: Mapping[str, Any]) -> StageConfig:
+        """Read the settings from a plain mapping (tests, scripts)."""
+        unknown = sorted(set(context) - set(cls.keys()))
+        if unknown:
+            raise ConfigError(f"unknown context setting(s) {unknown}; known: {cls.keys()}")
+        return cls.from_context(context.get)
+
+
+_LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731)
+
+
+def _parse(f: dataclasses.Field[Any], raw: Any) -> Any:
+    kind = type(f.default)
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("true", "1", "yes"):
+                return True
+            if text in ("false", "0", "no", ""):
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError(raw)
+            return int(str(raw).strip())
+        return str(raw)
+    except ValueError:
+        raise ConfigError(
+            f"context setting {f.name}={raw!r} is not a valid {kind.__name__}"
+        ) from None

@@ -1,0 +1,36 @@
+"""The cdk-nag security gate (AwsSolutions pack, v3 API) and its acknowledgments.
+
+Every acknowledgment names the exact finding and says why it is acceptable; anything not
+acknowledged fails the synth.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, App, Stack, Validations
+from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
+
+
+def add_security_gate(app: App) -> None:
+    """Run AwsSolutions checks on every synth of ``app``."""
+    Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True)
+    )
+
+
+def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
+    """Acknowledge one finding (``Rule`` or ``Rule[Finding]``) on ``scope`` with its reason."""
+    Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=reason))
+
+
+def acknowledge_all(scope: IConstruct, findings: list[str], reason: str) -> None:
+    """Acknowledge several findings on ``scope`` that share one reason."""
+    for finding in findings:
+        acknowledge(scope, finding, reason)
+
+
+def arn_finding(stack: Stack, arn: str, suffix: str = "/*") -> str:
+    """The IAM5 finding for ``<LogicalId.Arn><suffix>``, e.g. a bucket's object ARN."""
+    resolved = stack.resolve(arn)
+    logical_id = resolved["Fn::GetAtt"][0]
+    return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>{suffix}]"

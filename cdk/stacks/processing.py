@@ -1,0 +1,305 @@
+"""Processing: the PyFlink sessionizer on Managed Flink, writing to ElastiCache for Valkey.
+
+Only in the AWS mode: locally the job runs on a Flink mini-cluster and writes to a local Redis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kinesisanalytics_flink_alpha as flink
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from cdk.config import StageConfig
+from cdk.nag import acknowledge, acknowledge_all
+from cdk.packaging import FLINK_JAR, FLINK_ZIP, ROOT, PackagingError
+from cdk.stacks.common import log_retention
+from cdk.stacks.observability import CacheMetrics
+from cdk.stacks.raw_storage import DEAD_LETTER_PREFIX, S3_READ_WRITE_ACTIONS, raw_bucket_name
+from flink_app.settings import JobSettings, merge_sources
+
+CACHE_PORT = 6379
+CACHE_USER = "augury"
+SERVERLESS_BYTES_ALARM = 5 * 2**30
+"""Alarm when the serverless cache holds more than this (24 h of results at the defaults: ~1 GiB)."""
+
+
+@dataclass(frozen=True)
+class ProcessingProps:
+    """The stage configuration and the click stream (the raw bucket is found by its name)."""
+
+    config: StageConfig
+    stream: kinesis.IStream
+
+
+class ProcessingStack(Stack):
+    """VPC without NAT, Valkey with TLS and AUTH, and the Managed Flink application."""
+
+    vpc: ec2.Vpc
+    cache_secret: secretsmanager.Secret
+    cache_host: str
+    cache_resource: elasticache.CfnServerlessCache | elasticache.CfnReplicationGroup
+    application: flink.Application
+    raw_bucket: s3.IBucket
+    job_security_group: ec2.SecurityGroup
+    cache_metrics: CacheMetrics
+    cache_user: str
+
+    def __init__(
+        self, scope: Construct, construct_id: str, props: ProcessingProps, **kwargs: object
+    ):
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        cfg = props.config
+        # By name, not by cross-stack reference: the grants then name the bucket exactly.
+        self.raw_bucket = s3.Bucket.from_bucket_name(
+            self, "RawBucket", raw_bucket_name(cfg, self.account)
+        )
+        self._network(cfg)
+        self._cache(cfg)
+        self._application(cfg, props)
+
+    def _network(self, cfg: StageConfig) -> None:
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
+                )
+            ],
+            flow_logs={
+                "rejected": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.REJECT)
+            },
+        )
+        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
+        for name, service in (
+            ("Kinesis", ec2.InterfaceVpcEndpointAwsService.KINESIS_STREAMS),
+            ("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER),
+            ("CloudWatch", ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING),
+        ):
+            endpoint = self.vpc.add_interface_endpoint(
+                name, service=service, private_dns_enabled=True
+            )
+            acknowledge(
+                endpoint,
+                "AwsSolutions-EC23",
+                "The endpoint's security group admits HTTPS from the VPC's own CIDR only (a "
+                "token cdk-nag cannot read), never from 0.0.0.0/0.",
+            )
+        self.job_security_group = ec2.SecurityGroup(
+            self, "JobSg", vpc=self.vpc, description="Flink job ENIs", allow_all_outbound=True
+        )
+
+    def _cache(self, cfg: StageConfig) -> None:
+        self.cache_secret = secretsmanager.Secret(
+            self,
+            "CacheAuth",
+            description=f"{cfg.prefix}: AUTH password of the Valkey cache",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True, password_length=64
+            ),
+        )
+        acknowledge(
+            self.cache_secret,
+            "AwsSolutions-SMG4",
+            "ElastiCache cannot rotate an AUTH token or user password from Secrets Manager "
+            "without a custom rotation Lambda; rotate by redeploying with a new secret.",
+        )
+        sg = ec2.SecurityGroup(
+            self, "CacheSg", vpc=self.vpc, description="Valkey: only the job", allow_all_outbound=False
+        )
+        sg.add_ingress_rule(self.job_security_group, ec2.Port.tcp(CACHE_PORT), "Flink job")
+        subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids
+        password = self.cache_secret.secret_value.unsafe_unwrap()  # a {{resolve:...}} reference
+        if cfg.cache_mode == "serverless":
+            default_user = elasticache.CfnUser(
+                self,
+                "CacheDefaultUser",
+                engine="valkey",
+                user_id=f"{cfg.prefix}-default",
+                user_name="default",
+                access_string="off -@all",
+                authentication_mode={"Type": "no-password-required"},
+            )
+            app_user = elasticache.CfnUser(
+                self,
+                "CacheAppUser",
+                engine="valkey",
+                user_id=f"{cfg.prefix}-{CACHE_USER}",
+                user_name=CACHE_USER,
+                access_string="on ~* +@all -@dangerous",
+                authentication_mode={"Type": "password", "Passwords": [password]},
+            )
+            group = elasticache.CfnUserGroup(
+                self,
+                "CacheUsers",
+                engine="valkey",
+                user_group_id=f"{cfg.prefix}-users",
+                user_ids=[default_user.user_id, app_user.user_id],
+            )
+            group.add_dependency(default_user)
+            group.add_dependency(app_user)
+            cache = elasticache.CfnServerlessCache(
+                self,
+                "Cache",
+                engine="valkey",
+                major_engine_version="8",
+                serverless_cache_name=f"{cfg.prefix}-cache",
+                security_group_ids=[sg.security_group_id],
+                subnet_ids=subnets,
+                user_group_id=group.user_group_id,
+                snapshot_retention_limit=1,
+            )
+            cache.add_dependency(group)
+            self.cache_host = cache.attr_endpoint_address
+            self.cache_user = CACHE_USER
+            self.cache_resource = cache
+            self.cache_metrics = CacheMetrics(
+                "clusterId", f"{cfg.prefix}-cache", "BytesUsedForCache", SERVERLESS_BYTES_ALARM
+            )
+        else:
+            subnet_group = elasticache.CfnSubnetGroup(
+                self,
+                "CacheSubnets",
+                description=f"{cfg.prefix}: isolated subnets",
+                subnet_ids=subnets,
+            )
+            cache_rg = elasticache.CfnReplicationGroup(
+                self,
+                "Cache",
+                replication_group_id=f"{cfg.prefix}-cache",
+                replication_group_description=f"{cfg.prefix}: Augury results",
+                engine="valkey",
+                engine_version="8.0",
+                cache_node_type=cfg.cache_node_type,
+                num_node_groups=1,
+                replicas_per_node_group=1,
+                automatic_failover_enabled=True,
+                multi_az_enabled=True,
+                transit_encryption_enabled=True,
+                at_rest_encryption_enabled=True,
+                auth_token=password,
+                cache_subnet_group_name=subnet_group.ref,
+                security_group_ids=[sg.security_group_id],
+                port=CACHE_PORT,
+                snapshot_retention_limit=1,
+            )
+            acknowledge(
+                cache_rg,
+                "AwsSolutions-AEC5",
+                "The cache listens on the default port; it is reachable only from the job's "
+                "security group inside an isolated VPC, so a custom port adds nothing.",
+            )
+            self.cache_host = cache_rg.attr_primary_end_point_address
+            self.cache_user = "default"
+            self.cache_resource = cache_rg
+            self.cache_metrics = CacheMetrics(
+                "CacheClusterId", f"{cfg.prefix}-cache-001", "DatabaseMemoryUsagePercentage", 80
+            )
+
+    def property_groups(self, cfg: StageConfig, props: ProcessingProps) -> dict[str, dict[str, str]]:
+        """The job's property groups (validated by the job's own settings code at synth)."""
+        groups: dict[str, dict[str, str]] = {
+            "source": {
+                "type": "kinesis",
+                "stream.name": props.stream.stream_name,
+                "stream.arn": props.stream.stream_arn,
+                "aws.region": self.region,
+                "start.position": "LATEST",
+            },
+            "sink": {
+                "redis.url": f"rediss://{self.cache_user}@{self.cache_host}:{CACHE_PORT}/0",
+                "redis.auth.secret.arn": self.cache_secret.secret_arn,
+                "redis.ttl.seconds": str(cfg.redis_ttl_hours * 3600),
+                "deadletter.path": f"s3://{self.raw_bucket.bucket_name}/{DEAD_LETTER_PREFIX}",
+            },
+            "windows": {
+                "size.seconds": str(cfg.window_seconds),
+                "watermark.delay.seconds": str(cfg.lateness_seconds),
+            },
+            "sessions": {"gap.seconds": str(cfg.session_gap_seconds)},
+            "job": {
+                "parallelism": str(cfg.flink_parallelism),
+                "checkpoint.interval.seconds": str(cfg.checkpoint_interval_seconds),
+            },
+        }
+        JobSettings.from_groups(merge_sources([groups], {}, {}))  # fails the synth if invalid
+        return groups
+
+    def _application(self, cfg: StageConfig, props: ProcessingProps) -> None:
+        if not FLINK_ZIP.exists():
+            raise PackagingError(
+                f"{FLINK_ZIP.relative_to(ROOT)} is missing: run `make flink-zip` before synth"
+            )
+        log_group = logs.LogGroup(
+            self,
+            "JobLogs",
+            retention=log_retention(cfg.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        run_options = {"python": "main.py", "jarfile": f"lib/{FLINK_JAR.name}"}
+        self.application = flink.Application(
+            self,
+            "Sessionizer",
+            application_name=f"{cfg.prefix}-sessionizer",
+            code=flink.ApplicationCode.from_asset(str(FLINK_ZIP)),
+            runtime=flink.Runtime.FLINK_1_20,
+            property_groups={
+                "kinesis.analytics.flink.run.options": run_options,
+                **self.property_groups(cfg, props),
+            },
+            checkpointing_enabled=True,
+            checkpoint_interval=Duration.seconds(cfg.checkpoint_interval_seconds),
+            min_pause_between_checkpoints=Duration.seconds(5),
+            parallelism=cfg.flink_parallelism,
+            parallelism_per_kpu=cfg.flink_parallelism_per_kpu,
+            auto_scaling_enabled=cfg.flink_autoscaling,
+            snapshots_enabled=True,
+            log_group=log_group,
+            log_level=flink.LogLevel.INFO,
+            metrics_level=flink.MetricsLevel.TASK,
+            vpc=self.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            security_groups=[self.job_security_group],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        props.stream.grant_read(self.application)
+        self.raw_bucket.grant_read(self.application, "raw/*")
+        self.raw_bucket.grant_put(self.application, f"{DEAD_LETTER_PREFIX}*")
+        self.cache_secret.grant_read(self.application)
+        bucket = f"arn:<AWS::Partition>:s3:::{cfg.prefix}-raw-<AWS::AccountId>"
+        acknowledge_all(
+            self.application,
+            [
+                "AwsSolutions-IAM5[Resource::*]",
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+                "<AWS::AccountId>:log-group:*]",
+            ],
+            "Added by the Managed Flink L2: EC2 Describe*/ENI actions for VPC access take no "
+            "resource ARN, and the service lists log groups to find its own.",
+        )
+        acknowledge(
+            self.application,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
+            "cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
+            "Read of the application's code object in the CDK asset bucket (key chosen by CDK).",
+        )
+        acknowledge_all(
+            self.application,
+            [
+                *(f"AwsSolutions-IAM5[Action::s3:{a}]" for a in S3_READ_WRITE_ACTIONS),
+                f"AwsSolutions-IAM5[Resource::{bucket}/raw/*]",
+                f"AwsSolutions-IAM5[Resource::{bucket}/{DEAD_LETTER_PREFIX}*]",
+            ],
+            "The job reads archived raw objects (replay) and writes dead-letter objects, each "
+            "under its own prefix of the raw bucket; object keys are generated.",
+        )

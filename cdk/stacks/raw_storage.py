@@ -1,0 +1,136 @@
+"""Raw storage: Firehose delivers the click stream, as is, to a time-partitioned S3 archive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from cdk.config import StageConfig
+from cdk.nag import acknowledge, acknowledge_all, arn_finding
+
+RAW_PREFIX: Final = (
+    "raw/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
+)
+"""Hive-style partitions, UTC, by arrival time at Firehose."""
+ERROR_PREFIX: Final = (
+    "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/"
+    "day=!{timestamp:dd}/hour=!{timestamp:HH}/"
+)
+S3_READ_WRITE_ACTIONS: Final = ("GetObject*", "GetBucket*", "List*", "DeleteObject*", "Abort*")
+"""The action groups of ``Bucket.grant_read_write`` (what the Firehose L2 grants itself)."""
+DEAD_LETTER_PREFIX: Final = "dead-letter/"
+"""Where the Flink job writes invalid and late events, with their reason."""
+
+
+def raw_bucket_name(cfg: StageConfig, account: str) -> str:
+    """The raw bucket's name: ``augury-<env>-raw-<account>`` (``augury-raw-local`` locally)."""
+    return "augury-raw-local" if cfg.local else f"{cfg.prefix}-raw-{account}"
+
+
+@dataclass(frozen=True)
+class RawStorageProps:
+    """The stage configuration and the stream to archive."""
+
+    config: StageConfig
+    stream: kinesis.IStream
+
+
+class RawStorageStack(Stack):
+    """The raw bucket (encrypted, private, TLS-only, logged, tiered) and its Firehose."""
+
+    bucket: s3.Bucket
+    access_logs: s3.Bucket
+    delivery: firehose.DeliveryStream
+
+    def __init__(
+        self, scope: Construct, construct_id: str, props: RawStorageProps, **kwargs: object
+    ):
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        cfg = props.config
+        removal = RemovalPolicy.DESTROY if cfg.local else RemovalPolicy.RETAIN
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(cfg.raw_glacier_days))],
+            removal_policy=removal,
+        )
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This is the access-log bucket itself; logging it into itself would loop.",
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Raw",
+            bucket_name=raw_bucket_name(cfg, self.account),
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="raw/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="tiering",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                            transition_after=Duration.days(cfg.raw_ia_days),
+                        ),
+                        s3.Transition(
+                            storage_class=s3.StorageClass.GLACIER,
+                            transition_after=Duration.days(cfg.raw_glacier_days),
+                        ),
+                    ],
+                    expiration=Duration.days(cfg.raw_expire_days),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+            removal_policy=removal,
+        )
+        self.delivery = firehose.DeliveryStream(
+            self,
+            "RawDelivery",
+            delivery_stream_name=f"{cfg.prefix}-raw",
+            source=firehose.KinesisStreamSource(props.stream),
+            destination=firehose.S3Bucket(
+                self.bucket,
+                # The producer ends every record with "\n", so objects are NDJSON (replayable).
+                compression=firehose.Compression.GZIP,
+                data_output_prefix=RAW_PREFIX,
+                error_output_prefix=ERROR_PREFIX,
+                buffering_interval=Duration.seconds(cfg.firehose_buffer_seconds),
+                buffering_size=Size.mebibytes(cfg.firehose_buffer_mib),
+            ),
+        )
+        acknowledge(
+            self,
+            "CloudFormation-Validate::W7001",
+            "The Firehose L2 always adds its CIDR-block mapping; it is unused without a VPC "
+            "destination.",
+        )
+        acknowledge(
+            self.delivery,
+            "AwsSolutions-KDF1",
+            "A delivery stream with a Kinesis source cannot use Firehose SSE; the source stream "
+            "is KMS-encrypted and the bucket encrypts at rest.",
+        )
+        acknowledge_all(
+            self.delivery,
+            [
+                arn_finding(self, self.bucket.bucket_arn),
+                *(f"AwsSolutions-IAM5[Action::s3:{a}]" for a in S3_READ_WRITE_ACTIONS),
+            ],
+            "Firehose's role, made by the L2: read/write of objects under generated, "
+            "time-partitioned keys of this one bucket (the actions are S3's own groups).",
+        )
