@@ -18,7 +18,8 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/localstack
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PLATFORM := $(PY) -m localplatform
 
-.PHONY: help venv install up down status logs demo generate flink-jar replay test test-unit lint bench clean
+.PHONY: help venv install up down status logs demo generate flink-jar flink-zip replay synth deploy-local \
+	destroy-local cdk-cli test test-unit lint bench clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,15 +67,39 @@ $(FLINK_JAR): flink_app/pom.xml $(shell find flink_app/src -name '*.java' 2>/dev
 
 flink-jar: $(FLINK_JAR) ## Build (when changed) the job's jar: ParseClick and the Kinesis connector
 
+FLINK_ZIP := flink_app/target/augury-flink-app.zip
+$(FLINK_ZIP): $(FLINK_JAR) uv.lock cdk/packaging.py $(wildcard flink_app/*.py augury/*.py)
+	@echo "[make] packaging the Managed Flink application zip"
+	@$(PY) -m cdk.packaging flink-zip
+
+flink-zip: venv $(FLINK_ZIP) ## Build the Managed Flink zip (job, jar, vendored Python deps)
+
+CDK_OUT := cdk.out
+CDK := $(LOCAL)/cdk-cli/node_modules/.bin/cdk
+cdk-cli: venv ## Install the pinned CDK CLI and cdklocal into .local/cdk-cli
+	@$(PLATFORM) cdk-cli >/dev/null
+
+synth: cdk-cli flink-zip ## Synthesize both modes (AWS into cdk.out/aws, local into cdk.out/local), cdk-nag gated
+	@echo "[make] cdk synth: AWS mode -> $(CDK_OUT)/aws"
+	@$(CDK) synth --quiet --output $(CDK_OUT)/aws
+	@echo "[make] cdk synth: local mode -> $(CDK_OUT)/local"
+	@$(CDK) synth --quiet -c local=true --output $(CDK_OUT)/local
+
+deploy-local: cdk-cli ## Deploy the CDK app's local mode to the running LocalStack (cdklocal)
+	@$(PLATFORM) deploy
+
+destroy-local: venv ## Remove the local-mode stacks from LocalStack
+	@$(PLATFORM) destroy
+
 replay: venv flink-jar ## Replay raw NDJSON into Redis on a local Flink mini-cluster (INPUT=dir|file|s3://...)
 	@$(PY) -m flink_app replay --input $(INPUT) $(ARGS)
 
 lint: venv ## ruff and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy augury lambdas flink_app demo localstack/localplatform tests bench
+	@$(VENV)/bin/mypy augury lambdas flink_app cdk demo localstack/localplatform tests bench
 
-test: venv flink-jar ## Install what the tests need and run the whole suite (platform started if down)
+test: venv flink-jar flink-zip ## Install what the tests need and run the whole suite (platform started if down)
 	@$(PLATFORM) install
 	@$(MAKE) --no-print-directory lint
 	@$(PY) -m pytest $(PYTEST_ARGS)

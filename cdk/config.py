@@ -123,7 +123,7 @@ class StageConfig:
             ),
             (
                 "alarm_email",
-                self.alarm_email == "" or re.fullmatch(r"[^@\s]+@[^@\s]+", self.alarm_email),
+                self.alarm_email == "" or bool(re.fullmatch(r"[^@\s]+@[^@\s]+", self.alarm_email)),
                 "must be an e-mail address or empty",
             ),
         ]
@@ -148,7 +148,7 @@ class StageConfig:
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> StageConfig:
-        """Read every setting with ``get(key)`` (``node.try_get_context``); None keeps the default."""
+        """Read each setting with ``get(key)`` (``try_get_context``); None keeps the default."""
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = get(f.name)
@@ -169,7 +169,7 @@ _LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 40
 
 
 def _parse(f: dataclasses.Field[Any], raw: Any) -> Any:
-    kind = type(f.default)
+    kind: type[Any] = type(f.default)
     try:
         if kind is bool:
             if isinstance(raw, bool):

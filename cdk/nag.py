@@ -6,7 +6,7 @@ acknowledged fails the synth.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, App, Stack, Validations
+from aws_cdk import Acknowledgment, App, Stack, Token, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -27,6 +27,13 @@ def acknowledge_all(scope: IConstruct, findings: list[str], reason: str) -> None
     """Acknowledge several findings on ``scope`` that share one reason."""
     for finding in findings:
         acknowledge(scope, finding, reason)
+
+
+def pseudo(stack: Stack) -> tuple[str, str]:
+    """Account and region as cdk-nag prints them: the value, or ``<AWS::...>`` when unknown."""
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    return account, region
 
 
 def arn_finding(stack: Stack, arn: str, suffix: str = "/*") -> str:

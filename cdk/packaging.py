@@ -38,7 +38,9 @@ FLINK_PYTHON: Final = "3.11"
 FLINK_VENDORED: Final = frozenset(
     {"redis", "boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 )
-_SKIP: Final = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", "target", "src", "*.xml")
+_SKIP: Final = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", ".mypy_cache", "target", "src", "*.xml"
+)
 
 
 class PackagingError(RuntimeError):
@@ -57,13 +59,9 @@ def _uv() -> str:
 
 def pinned(group: str, only: frozenset[str] | None = None) -> list[str]:
     """The ``name==version`` pins of a dependency group, from ``uv.lock``."""
+    cmd = [_uv(), "export", "--frozen", "--only-group", group, "--no-hashes", "--no-header"]
     out = subprocess.run(
-        [_uv(), "export", "--frozen", "--only-group", group, "--no-hashes", "--no-header"]
-        + ["--no-annotate"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
+        [*cmd, "--no-annotate"], cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout
     pins = [line.split(";")[0].strip() for line in out.splitlines() if "==" in line]
     if only is not None:
@@ -97,7 +95,9 @@ def copy_sources(dest: Path, packages: list[str]) -> None:
 
 def bundle_lambda(output_dir: Path) -> None:
     """Fill ``output_dir`` with the generator Lambda's code and dependencies."""
-    shutil.copytree(vendored(pinned("lambda"), LAMBDA_PLATFORM, LAMBDA_PYTHON), output_dir, dirs_exist_ok=True)
+    shutil.copytree(
+        vendored(pinned("lambda"), LAMBDA_PLATFORM, LAMBDA_PYTHON), output_dir, dirs_exist_ok=True
+    )
     (output_dir / ".complete").unlink(missing_ok=True)
     copy_sources(output_dir, ["augury", "lambdas"])
 
@@ -122,7 +122,7 @@ class LambdaBundler:
         return True
 
 
-MAIN_PY: Final = '''"""Managed Flink entry point (the application's ``python`` property): run the stream job."""
+MAIN_PY: Final = '''"""Managed Flink entry point (the ``python`` run option): the stream job."""
 import os
 import sys
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from pyflink.table import EnvironmentSettings, TableEnvironment
 
-from flink_app import sql, udfs
 from augury.endpoints import Endpoints
+from flink_app import sql, udfs
 from flink_app.settings import JobSettings, redis_url_with_auth
 
 CONNECTOR_JAR = Path(__file__).parent / "target" / "augury-flink-connectors.jar"

@@ -1,4 +1,4 @@
-"""Ingest: the click stream (Kinesis, KMS-encrypted) and the scheduled mock-click generator that fills it."""
+"""Ingest: the click stream (Kinesis, KMS-encrypted) and the scheduled mock-click generator."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ class IngestStack(Stack):
     generator: lambda_.Function | None
     schedule: events.Rule
 
-    def __init__(self, scope: Construct, construct_id: str, props: IngestProps, **kwargs: object):
+    def __init__(
+        self, scope: Construct, construct_id: str, props: IngestProps, **kwargs: object
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         cfg = props.config
         removal = RemovalPolicy.DESTROY if cfg.local else RemovalPolicy.RETAIN
@@ -51,7 +53,9 @@ class IngestStack(Stack):
             self,
             "Clicks",
             stream_name=DEFAULT_STREAM_NAME if cfg.local else f"{cfg.prefix}-clicks",
-            stream_mode=kinesis.StreamMode.ON_DEMAND if on_demand else kinesis.StreamMode.PROVISIONED,
+            stream_mode=kinesis.StreamMode.ON_DEMAND
+            if on_demand
+            else kinesis.StreamMode.PROVISIONED,
             shard_count=None if on_demand else cfg.shards,
             retention_period=Duration.hours(cfg.retention_hours),
             # KMS with the AWS-managed aws/kinesis key: encrypted at rest, no per-key cost.
@@ -93,7 +97,8 @@ class IngestStack(Stack):
                 exclude=["*"],  # the bundler copies exactly what the function needs
                 bundling=BundlingOptions(
                     image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.13"),
-                    local=LambdaBundler(),
+                    # jsii passes the options positionally; the stub types them as kwargs.
+                    local=LambdaBundler(),  # type: ignore[arg-type]
                 ),
                 asset_hash=LambdaBundler.source_hash(),
             ),

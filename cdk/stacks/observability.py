@@ -54,7 +54,7 @@ class ObservabilityStack(Stack):
 
     def __init__(
         self, scope: Construct, construct_id: str, props: ObservabilityProps, **kwargs: object
-    ):
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         cfg = props.config
         key = kms.Key(
@@ -64,7 +64,9 @@ class ObservabilityStack(Stack):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
+        key.grant(
+            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
+        )
         self.topic = sns.Topic(
             self, "Alarms", topic_name=f"{cfg.prefix}-alarms", master_key=key, enforce_ssl=True
         )
@@ -223,7 +225,9 @@ class ObservabilityStack(Stack):
                 period=PERIOD,
             )
             self._alarm("CacheMemory", memory, cache.memory_threshold, "The cache is filling up")
-            widgets.append(cw.GraphWidget(title="Cache CPU and memory", left=[cpu], right=[memory], width=12))
+            widgets.append(
+                cw.GraphWidget(title="Cache CPU and memory", left=[cpu], right=[memory], width=12)
+            )
         self.dashboard.add_widgets(*widgets)
 
 

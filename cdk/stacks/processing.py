@@ -18,7 +18,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from cdk.config import StageConfig
-from cdk.nag import acknowledge, acknowledge_all
+from cdk.nag import acknowledge, acknowledge_all, pseudo
 from cdk.packaging import FLINK_JAR, FLINK_ZIP, ROOT, PackagingError
 from cdk.stacks.common import log_retention
 from cdk.stacks.observability import CacheMetrics
@@ -28,7 +28,7 @@ from flink_app.settings import JobSettings, merge_sources
 CACHE_PORT = 6379
 CACHE_USER = "augury"
 SERVERLESS_BYTES_ALARM = 5 * 2**30
-"""Alarm when the serverless cache holds more than this (24 h of results at the defaults: ~1 GiB)."""
+"""Alarm above this many bytes in the serverless cache (24 h of results: about 1 GiB)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class ProcessingStack(Stack):
 
     def __init__(
         self, scope: Construct, construct_id: str, props: ProcessingProps, **kwargs: object
-    ):
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         cfg = props.config
         # By name, not by cross-stack reference: the grants then name the bucket exactly.
@@ -76,9 +76,7 @@ class ProcessingStack(Stack):
                     name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=24
                 )
             ],
-            flow_logs={
-                "rejected": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.REJECT)
-            },
+            flow_logs={"rejected": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.REJECT)},
         )
         self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
         for name, service in (
@@ -115,7 +113,11 @@ class ProcessingStack(Stack):
             "without a custom rotation Lambda; rotate by redeploying with a new secret.",
         )
         sg = ec2.SecurityGroup(
-            self, "CacheSg", vpc=self.vpc, description="Valkey: only the job", allow_all_outbound=False
+            self,
+            "CacheSg",
+            vpc=self.vpc,
+            description="Valkey: only the job",
+            allow_all_outbound=False,
         )
         sg.add_ingress_rule(self.job_security_group, ec2.Port.tcp(CACHE_PORT), "Flink job")
         subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids
@@ -206,7 +208,9 @@ class ProcessingStack(Stack):
                 "CacheClusterId", f"{cfg.prefix}-cache-001", "DatabaseMemoryUsagePercentage", 80
             )
 
-    def property_groups(self, cfg: StageConfig, props: ProcessingProps) -> dict[str, dict[str, str]]:
+    def property_groups(
+        self, cfg: StageConfig, props: ProcessingProps
+    ) -> dict[str, dict[str, str]]:
         """The job's property groups (validated by the job's own settings code at synth)."""
         groups: dict[str, dict[str, str]] = {
             "source": {
@@ -276,13 +280,14 @@ class ProcessingStack(Stack):
         self.raw_bucket.grant_read(self.application, "raw/*")
         self.raw_bucket.grant_put(self.application, f"{DEAD_LETTER_PREFIX}*")
         self.cache_secret.grant_read(self.application)
-        bucket = f"arn:<AWS::Partition>:s3:::{cfg.prefix}-raw-<AWS::AccountId>"
+        account, region = pseudo(self)
+        bucket = f"arn:<AWS::Partition>:s3:::{cfg.prefix}-raw-{account}"
         acknowledge_all(
             self.application,
             [
                 "AwsSolutions-IAM5[Resource::*]",
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
-                "<AWS::AccountId>:log-group:*]",
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{region}:{account}"
+                ":log-group:*]",
             ],
             "Added by the Managed Flink L2: EC2 Describe*/ENI actions for VPC access take no "
             "resource ARN, and the service lists log groups to find its own.",
@@ -290,7 +295,7 @@ class ProcessingStack(Stack):
         acknowledge(
             self.application,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
-            "cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]",
+            f"cdk-hnb659fds-assets-{account}-{region}/*]",
             "Read of the application's code object in the CDK asset bucket (key chosen by CDK).",
         )
         acknowledge_all(

@@ -50,7 +50,7 @@ class RawStorageStack(Stack):
 
     def __init__(
         self, scope: Construct, construct_id: str, props: RawStorageProps, **kwargs: object
-    ):
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         cfg = props.config
         removal = RemovalPolicy.DESTROY if cfg.local else RemovalPolicy.RETAIN

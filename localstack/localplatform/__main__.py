@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from localplatform import docker_compose, localstack_host, platform, procs, redis_server
+from localplatform import cdk_local, docker_compose, localstack_host, platform, procs, redis_server
 from localplatform.config import PlatformConfig, PlatformConfigError
 
 
@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     lg.add_argument("-n", "--lines", type=int, default=50, help="lines to show (default 50)")
     lg.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     sub.add_parser("env", help="print shell exports that point clients at the platform")
+    sub.add_parser("cdk-cli", help="install the pinned CDK CLI and cdklocal (npm ci)")
+    sub.add_parser("deploy", help="deploy the CDK app's local mode to the running LocalStack")
+    sub.add_parser("destroy", help="empty the local stacks' buckets and destroy the stacks")
     return parser
 
 
@@ -85,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"export AUGURY_LOCALSTACK_URL={cfg.localstack_url}")
             print(f"export AUGURY_REDIS_URL={cfg.endpoints.redis_url}")
             print(f"export AWS_DEFAULT_REGION={cfg.endpoints.region}")
+        elif args.command == "cdk-cli":
+            print(cdk_local.install_cli(cfg))
+        elif args.command == "deploy":
+            platform.up(cfg)
+            print(json.dumps(cdk_local.deploy(cfg), indent=2))
+        elif args.command == "destroy":
+            destroyed = cdk_local.destroy(cfg)
+            print("destroyed: " + (", ".join(destroyed) if destroyed else "no local stacks"))
     except (PlatformConfigError, FileNotFoundError, RuntimeError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

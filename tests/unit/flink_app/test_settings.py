@@ -64,3 +64,32 @@ def test_a_bad_properties_file_is_named(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(SettingsError, match=r"p\.json"):
         settings.load(path, env={})
+
+
+def test_redis_password_comes_from_the_secret_when_configured() -> None:
+    from flink_app.settings import JobSettings, merge_sources, redis_url_with_auth
+
+    groups = merge_sources(
+        [
+            {
+                "sink": {
+                    "redis.url": "rediss://augury@cache.example:6379/0",
+                    "redis.auth.secret.arn": "arn:aws:secretsmanager:eu-west-1:1:secret:x",
+                }
+            }
+        ],
+        {},
+        {},
+    )
+    settings = JobSettings.from_groups(groups)
+    fetched: list[str] = []
+
+    def fetch(arn: str) -> str:
+        fetched.append(arn)
+        return "p@ss/word"
+
+    url = redis_url_with_auth(settings, fetch)
+    assert url == "rediss://augury:p%40ss%2Fword@cache.example:6379/0"
+    assert fetched == ["arn:aws:secretsmanager:eu-west-1:1:secret:x"]
+    plain = JobSettings.from_groups(merge_sources([], {}, {}))
+    assert redis_url_with_auth(plain, fetch) == plain.redis_url and len(fetched) == 1

@@ -1,0 +1,293 @@
+"""Assertions on the synthesized stacks: resources, key properties, scoped IAM, encryption."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match, Template
+
+from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE
+from cdk.nag import add_security_gate
+from cdk.stacks.raw_storage import ERROR_PREFIX, RAW_PREFIX
+from tests.unit.cdk.conftest import Templates
+
+
+def _statements(template: Template) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        out += policy["Properties"]["PolicyDocument"]["Statement"]
+    return out
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def _only(template: Template, kind: str) -> dict[str, Any]:
+    found = template.find_resources(kind)
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return dict(next(iter(found.values()))["Properties"])
+
+
+# --- Ingest -------------------------------------------------------------------------------
+
+
+def test_stream_is_on_demand_kms_encrypted_with_configured_retention(aws: Templates) -> None:
+    aws["Ingest"].has_resource_properties(
+        "AWS::Kinesis::Stream",
+        {
+            "Name": "augury-dev-clicks",
+            "StreamModeDetails": {"StreamMode": "ON_DEMAND"},
+            "RetentionPeriodHours": 24,
+            "StreamEncryption": {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"},
+        },
+    )
+
+
+def test_shards_setting_makes_the_stream_provisioned(aws_replication_group: Templates) -> None:
+    aws_replication_group["Ingest"].has_resource_properties(
+        "AWS::Kinesis::Stream",
+        {"ShardCount": 4, "StreamModeDetails": {"StreamMode": "PROVISIONED"}},
+    )
+
+
+def test_generator_lambda_runs_powertools_handler_on_schedule(aws: Templates) -> None:
+    ingest = aws["Ingest"]
+    fn = _only(ingest, "AWS::Lambda::Function")
+    assert fn["Handler"] == "lambdas.clickgen.handler.lambda_handler"
+    assert fn["Runtime"].startswith("python3.1") and fn["Architectures"] == ["arm64"]
+    env = fn["Environment"]["Variables"]
+    assert env["CLICKGEN_DURATION_S"] == "60" and float(env["CLICKGEN_RATE"]) == 50.0
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Augury"
+    assert fn["Timeout"] > 60 and fn["TracingConfig"] == {"Mode": "Active"}
+    ingest.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "rate(1 minute)",
+            "Targets": Match.array_with(
+                [Match.object_like({"Arn": {"Fn::GetAtt": [Match.any_value(), "Arn"]}})]
+            ),
+        },
+    )
+    ingest.resource_count_is("AWS::Lambda::Permission", 1)
+
+
+def test_generator_may_only_write_to_its_stream(aws: Templates) -> None:
+    stream_id = next(iter(aws["Ingest"].find_resources("AWS::Kinesis::Stream")))
+    kinesis = [s for s in _statements(aws["Ingest"]) if any("kinesis:" in a for a in _actions(s))]
+    assert kinesis, "the generator has no Kinesis grant"
+    for statement in kinesis:
+        assert statement["Resource"] == {"Fn::GetAtt": [stream_id, "Arn"]}
+        assert set(_actions(statement)) <= {
+            "kinesis:ListShards",
+            "kinesis:PutRecord",
+            "kinesis:PutRecords",
+        }
+
+
+def test_bundle_contains_the_handler_and_its_dependencies(aws: Templates) -> None:
+    fn = _only(aws["Ingest"], "AWS::Lambda::Function")
+    assert "S3Key" in fn["Code"]  # an asset, bundled locally (no Docker on this machine)
+
+
+# --- Raw storage --------------------------------------------------------------------------
+
+
+def test_raw_bucket_is_encrypted_private_tls_only_logged_and_tiered(aws: Templates) -> None:
+    storage = aws["RawStorage"]
+    buckets = storage.find_resources("AWS::S3::Bucket")
+    raw = next(
+        r["Properties"]
+        for r in buckets.values()
+        if "LifecycleConfiguration" in r["Properties"] and "LoggingConfiguration" in r["Properties"]
+    )
+    assert raw["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ] == {"SSEAlgorithm": "AES256"}
+    assert raw["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    rule = raw["LifecycleConfiguration"]["Rules"][0]
+    assert [t["StorageClass"] for t in rule["Transitions"]] == ["STANDARD_IA", "GLACIER"]
+    assert [t["TransitionInDays"] for t in rule["Transitions"]] == [30, 90]
+    assert rule["ExpirationInDays"] == 365
+    tls = [
+        s
+        for p in storage.find_resources("AWS::S3::BucketPolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert len(tls) == 2 and all(s["Effect"] == "Deny" for s in tls)  # raw + access logs
+
+
+def test_firehose_reads_the_stream_and_writes_partitioned_gzip(aws: Templates) -> None:
+    props = _only(aws["RawStorage"], "AWS::KinesisFirehose::DeliveryStream")
+    assert props["DeliveryStreamType"] == "KinesisStreamAsSource"
+    s3dest = props["ExtendedS3DestinationConfiguration"]
+    assert s3dest["CompressionFormat"] == "GZIP"
+    assert s3dest["Prefix"] == RAW_PREFIX and "year=!{timestamp:yyyy}/month=" in RAW_PREFIX
+    assert s3dest["ErrorOutputPrefix"] == ERROR_PREFIX
+    assert s3dest["BufferingHints"] == {"IntervalInSeconds": 60, "SizeInMBs": 64}
+
+
+# --- Processing ---------------------------------------------------------------------------
+
+
+def test_vpc_has_no_nat_and_the_endpoints_the_job_needs(aws: Templates) -> None:
+    processing = aws["Processing"]
+    processing.resource_count_is("AWS::EC2::NatGateway", 0)
+    processing.resource_count_is("AWS::EC2::InternetGateway", 0)
+    services = json.dumps(processing.find_resources("AWS::EC2::VPCEndpoint"))
+    for service in (".s3", ".kinesis-streams", ".secretsmanager", ".monitoring"):
+        assert service in services
+
+
+def test_serverless_valkey_requires_a_password_user(aws: Templates) -> None:
+    processing = aws["Processing"]
+    processing.has_resource_properties(
+        "AWS::ElastiCache::ServerlessCache", {"Engine": "valkey", "UserGroupId": Match.any_value()}
+    )
+    users = [u["Properties"] for u in processing.find_resources("AWS::ElastiCache::User").values()]
+    by_name = {u["UserName"]: u for u in users}
+    assert by_name["default"]["AccessString"].startswith("off")
+    app_user = by_name["augury"]["AuthenticationMode"]
+    assert app_user["Type"] == "password"
+    assert "resolve:secretsmanager" in json.dumps(app_user["Passwords"])
+
+
+def test_replication_group_has_tls_auth_and_encryption_at_rest(
+    aws_replication_group: Templates,
+) -> None:
+    props = _only(aws_replication_group["Processing"], "AWS::ElastiCache::ReplicationGroup")
+    assert props["TransitEncryptionEnabled"] is True and props["AtRestEncryptionEnabled"] is True
+    assert props["Engine"] == "valkey" and props["AutomaticFailoverEnabled"] is True
+    assert "resolve:secretsmanager" in json.dumps(props["AuthToken"])
+    aws_replication_group["Processing"].resource_count_is("AWS::ElastiCache::ServerlessCache", 0)
+
+
+def test_flink_application_runs_the_zip_with_property_groups(aws: Templates) -> None:
+    props = _only(aws["Processing"], "AWS::KinesisAnalyticsV2::Application")
+    assert props["RuntimeEnvironment"] == "FLINK-1_20"
+    config = props["ApplicationConfiguration"]
+    groups = {
+        g["PropertyGroupId"]: g["PropertyMap"]
+        for g in config["EnvironmentProperties"]["PropertyGroups"]
+    }
+    assert groups["kinesis.analytics.flink.run.options"] == {
+        "python": "main.py",
+        "jarfile": "lib/augury-flink-connectors.jar",
+    }
+    assert {"source", "sink", "windows", "sessions", "job"} <= set(groups)
+    assert groups["sessions"] == {"gap.seconds": "60"}
+    assert groups["sink"]["deadletter.path"]["Fn::Join"][1][-1] == "/dead-letter/"
+    flink = config["FlinkApplicationConfiguration"]
+    assert flink["CheckpointConfiguration"]["CheckpointingEnabled"] is True
+    assert flink["CheckpointConfiguration"]["CheckpointInterval"] == 60_000
+    assert flink["ParallelismConfiguration"]["Parallelism"] == 1
+    assert config["ApplicationCodeConfiguration"]["CodeContentType"] == "ZIPFILE"
+    assert "VpcConfigurations" in config
+
+
+def test_flink_grants_are_scoped_to_stream_bucket_prefixes_and_secret(aws: Templates) -> None:
+    statements = _statements(aws["Processing"])
+    text = json.dumps(statements)
+    assert "/raw/*" in text and "/dead-letter/*" in text
+    s3_writes = [s for s in statements if "s3:PutObject" in _actions(s)]
+    assert s3_writes and all("/dead-letter/*" in json.dumps(s["Resource"]) for s in s3_writes)
+    secret = [s for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
+    assert secret and all(s["Resource"] != "*" for s in secret)
+    kinesis_reads = [s for s in statements if "kinesis:GetRecords" in _actions(s)]
+    assert kinesis_reads and all(s["Resource"] != "*" for s in kinesis_reads)
+
+
+# --- Observability ------------------------------------------------------------------------
+
+
+def test_dashboard_covers_every_part_of_the_pipeline(aws: Templates) -> None:
+    body = json.dumps(_only(aws["Observability"], "AWS::CloudWatch::Dashboard")["DashboardBody"])
+    for metric in (
+        "IncomingRecords",
+        "GetRecords.IteratorAgeMilliseconds",
+        "WriteProvisionedThroughputExceeded",
+        "Invocations",
+        "EventsSent",
+        "DeliveryToS3.DataFreshness",
+        "numRecordsInPerSecond",
+        "lastCheckpointDuration",
+        "WatermarkLagMs",
+        "Late",
+        "EngineCPUUtilization",
+        "BytesUsedForCache",
+    ):
+        assert metric in body, metric
+
+
+def test_alarms_notify_an_encrypted_topic(aws: Templates) -> None:
+    observability = aws["Observability"]
+    alarms = observability.find_resources("AWS::CloudWatch::Alarm")
+    names = {a["Properties"]["MetricName"] for a in alarms.values()}
+    assert names == {
+        "GetRecords.IteratorAgeMilliseconds",
+        "Errors",
+        "DeliveryToS3.DataFreshness",
+        "downtime",
+        "numberOfFailedCheckpoints",
+        "BytesUsedForCache",
+    }
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"], "alarm without an action"
+    topic = _only(observability, "AWS::SNS::Topic")
+    assert "KmsMasterKeyId" in topic
+
+
+# --- Local mode ---------------------------------------------------------------------------
+
+
+def test_local_mode_has_no_lambda_vpc_cache_or_managed_flink(local: Templates) -> None:
+    assert set(local) == {"Ingest", "RawStorage", "Observability"}
+    for template in local.values():
+        for kind in (
+            "AWS::Lambda::Function",
+            "AWS::EC2::VPC",
+            "AWS::ElastiCache::ServerlessCache",
+            "AWS::KinesisAnalyticsV2::Application",
+            "Custom::S3AutoDeleteObjects",
+        ):
+            template.resource_count_is(kind, 0)
+
+
+def test_local_schedule_feeds_the_runner_queue(local: Templates) -> None:
+    ingest = local["Ingest"]
+    ingest.has_resource_properties("AWS::SQS::Queue", {"QueueName": LOCAL_SCHEDULE_QUEUE})
+    ingest.has_resource_properties("AWS::Kinesis::Stream", {"Name": DEFAULT_STREAM_NAME})
+    rule = _only(ingest, "AWS::Events::Rule")
+    assert rule["ScheduleExpression"] == "rate(1 minute)"
+    assert "ScheduleQueue" in json.dumps(rule["Targets"])
+
+
+def test_local_mode_keeps_the_same_dashboard_sections(local: Templates) -> None:
+    body = json.dumps(_only(local["Observability"], "AWS::CloudWatch::Dashboard")["DashboardBody"])
+    for metric in ("IncomingRecords", "EventsSent", "DeliveryToS3.DataFreshness", "Late"):
+        assert metric in body
+
+
+# --- Security gate ------------------------------------------------------------------------
+
+
+def test_an_unacknowledged_finding_fails_the_synth(tmp_path: Any) -> None:
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Careless")
+    s3.Bucket(stack, "Open")  # no access logs, no TLS policy: AwsSolutions-S1 and S10
+    add_security_gate(app)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = (tmp_path / "validation-report.json").read_text()
+    assert "AwsSolutions-S1" in report and "AwsSolutions-S10" in report
