@@ -104,7 +104,7 @@ test: venv flink-jar flink-zip ## Install what the tests need and run the whole 
 	@$(MAKE) --no-print-directory lint
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
-test-unit: venv ## Only the tests that need no server
+test-unit: venv flink-zip ## Only the tests that need no server (the CDK synth needs the Flink zip)
 	@$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
 bench: venv flink-jar ## Run the benchmarks; results in bench/results/ (JSON and Markdown)
