@@ -75,6 +75,31 @@ class RedisWriter:
         self._execute(build)
         return len(rows)
 
+    def window_progress(self, rows: Iterable[tuple[int, int, int, int, bool]]) -> int:
+        """Streaming (window_start_ms, events, users, bot_events, final) rows, early or final.
+
+        ``sessions`` is written by the session branch as sessions close; it is only set to 0
+        here when absent (HSETNX), so an early result never hides a session count.
+        """
+        rows = list(rows)
+        now = self.clock_ms()
+
+        def build(pipe: Any) -> None:
+            for ws, events, users, bot_events, final in rows:
+                key = self.keys.window(ws)
+                pipe.hset(key, mapping={
+                    "events": events, "users": users, "bot_events": bot_events,
+                    "final": int(final), "updated_ms": now,
+                })  # fmt: skip
+                pipe.hsetnx(key, "sessions", 0)
+                pipe.expire(key, self.ttl_s)
+                pipe.zadd(self.keys.windows, {str(ws): ws})
+            if rows:
+                pipe.expire(self.keys.windows, self.ttl_s)
+
+        self._execute(build)
+        return len(rows)
+
     def window_dims(self, rows: Iterable[tuple[int, str, int, str]]) -> int:
         """(window_start_ms, member, count, kind) rows; kind 'hash' (evt:/cc:) or 'pages'."""
         rows = list(rows)

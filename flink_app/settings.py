@@ -34,6 +34,7 @@ DEFAULTS: Final[dict[str, dict[str, str]]] = {
         "start.position": "LATEST",  # LATEST | TRIM_HORIZON | AT_TIMESTAMP
         "start.timestamp": "",  # epoch seconds, with AT_TIMESTAMP
         "input.path": "",  # files: a local directory/file or s3:// URI
+        "files.monitor.seconds": "0",  # streaming over files: watch for new ones (0 = read once)
     },
     "sink": {
         "redis.url": DEFAULT_REDIS_URL,
@@ -136,6 +137,7 @@ class JobSettings:
     start_position: str
     start_timestamp: str
     input_path: str
+    files_monitor_ms: int
     redis_url: str
     redis_auth_secret_arn: str
     key_prefix: str
@@ -179,6 +181,7 @@ class JobSettings:
             start_position=position,
             start_timestamp=g["source"]["start.timestamp"],
             input_path=g["source"]["input.path"],
+            files_monitor_ms=_int(g, "source", "files.monitor.seconds", 0, 86400) * 1000,
             redis_url=redis_url,
             redis_auth_secret_arn=g["sink"]["redis.auth.secret.arn"],
             key_prefix=g["sink"]["redis.key.prefix"],

@@ -45,19 +45,26 @@ def contract_rules_json() -> str:
     )
 
 
-def validated_select(source_table: str, now_ms_sql: str) -> str:
+NOW_MS_SQL = "CAST(UNIX_TIMESTAMP() AS BIGINT) * 1000"
+"""Processing time in epoch ms, per record in streaming (for the ``future_timestamp`` rule)."""
+
+
+def validated_select(source_table: str, now_ms_sql: str, carry: tuple[str, ...] = ()) -> str:
     """SELECT from a table of raw ``line``s: ``reason`` (NULL when valid), fields, event time.
 
     One JVM call per event (``parse_click``, the job's Java function) parses the JSON once and
     applies the contract's rules, passed to it as JSON generated from ``augury.events``.
-    ``now_ms_sql`` is processing time in epoch ms, for the ``future_timestamp`` check.
+    ``now_ms_sql`` is processing time in epoch ms, for the ``future_timestamp`` check;
+    ``carry`` names source columns passed through (the streaming source's time attributes).
     """
     fields = ",\n  ".join(f"p.`values`[{i + 1}] AS {f.name}" for i, f in enumerate(contract.FIELDS))
+    extra = "".join(f", {c}" for c in carry)
     return f"""SELECT line, p.reason AS reason,
   {fields},
-  p.event_time_ms AS event_time_ms
+  p.event_time_ms AS event_time_ms{extra}
 FROM (
-  SELECT line, parse_click(line, CAST({now_ms_sql} AS BIGINT), {_lit(contract_rules_json())}) AS p
+  SELECT line{extra},
+    parse_click(line, CAST({now_ms_sql} AS BIGINT), {_lit(contract_rules_json())}) AS p
   FROM {source_table}
 )"""
 
@@ -165,8 +172,166 @@ def session_aggregate(source: str, group_by: str) -> str:
 FROM {source} GROUP BY {group_by}"""
 
 
-def kinesis_source_ddl(s: JobSettings, table: str = "raw_events") -> str:
-    """CREATE TABLE for the Kinesis source: one raw ``line`` per record.
+def _seconds(ms: int) -> str:
+    """A SQL day-time interval literal of ``ms`` milliseconds."""
+    seconds, millis = divmod(ms, 1000)
+    minutes, sec = divmod(seconds, 60)
+    hours, minute = divmod(minutes, 60)
+    days, hour = divmod(hours, 24)
+    return f"INTERVAL '{days} {hour:02d}:{minute:02d}:{sec:02d}.{millis:03d}' DAY TO SECOND(3)"
+
+
+def time_columns(s: JobSettings) -> str:
+    """Computed columns and watermark of the streaming source (after the raw ``line``).
+
+    ``event_time`` is the contract's ``client_timestamp`` of a valid event (0 for an invalid
+    one, which never advances the watermark); the watermark trails the largest event time by
+    ``windows.watermark.delay.seconds``. ``pt`` is processing time (deduplication order).
+    """
+    rules = _lit(contract_rules_json())
+    return f""",
+  event_time AS TO_TIMESTAMP_LTZ(click_time(line, {NOW_MS_SQL}, {rules}), 3),
+  pt AS PROCTIME(),
+  WATERMARK FOR event_time AS event_time - {_seconds(s.watermark_delay_ms)}"""
+
+
+def files_source_ddl(s: JobSettings, path: str, table: str = "raw_events",
+                     streaming: bool = False) -> str:  # fmt: skip
+    """CREATE TABLE over raw NDJSON files; in streaming, with event time and, when
+    ``source.files.monitor.seconds`` > 0, watching the path for new files."""
+    cols = time_columns(s) if streaming else ""
+    options = {"connector": "filesystem", "path": path, "format": "raw"}
+    if streaming and s.files_monitor_ms:
+        options["source.monitor-interval"] = f"{s.files_monitor_ms} ms"
+    rendered = ", ".join(f"{_lit(k)} = {_lit(v)}" for k, v in options.items())
+    return f"CREATE TEMPORARY TABLE {table} (\n  line STRING{cols}\n) WITH ({rendered})"
+
+
+def dead_letter_ddl(path: str, table: str = "dead_letter") -> str:
+    """CREATE TABLE of the dead-letter output: JSON lines ``{"reason": ..., "raw": ...}``."""
+    options = {"connector": "filesystem", "path": path, "format": "json",
+               "sink.rolling-policy.rollover-interval": "1 min",
+               "sink.rolling-policy.check-interval": "10 s"}  # fmt: skip
+    rendered = ", ".join(f"{_lit(k)} = {_lit(v)}" for k, v in options.items())
+    return f"CREATE TEMPORARY TABLE {table} (reason STRING, `raw` STRING) WITH ({rendered})"
+
+
+def stream_views(s: JobSettings) -> list[tuple[str, str]]:
+    """(view name, query) of the streaming pipeline over ``raw_events`` (with time columns).
+
+    Lateness is decided from state, not from the watermark's timing: ``max_seen_ms`` is the
+    largest event time seen so far (checkpointed), and an event is late when its window, or
+    its session, would already be closed by a watermark at ``max_seen_ms - delay``. The real
+    watermark never runs ahead of that, so no window drops an event silently, and a restore
+    from a checkpoint classifies exactly as an uninterrupted run.
+    """
+    gap, win, bots, delay = s.session_gap_ms, s.window_ms, s.bot_threshold, s.watermark_delay_ms
+    step = min(s.early_fire_ms, win)
+    human = "NOT is_bot"
+    cumulate = (f"TABLE(CUMULATE(TABLE {{src}}, DESCRIPTOR(event_time), {_seconds(step)}, "
+                f"{_seconds(win)}))")  # fmt: skip
+    ws = f"MIN(event_time_ms - MOD(event_time_ms, {win}))"
+    final = f"TIMESTAMPDIFF(SECOND, window_start, window_end) * 1000 = {win}"
+    return [
+        ("parsed", validated_select("raw_events", NOW_MS_SQL, carry=("event_time", "pt"))),
+        ("invalid", "SELECT reason, line AS `raw` FROM parsed WHERE reason IS NOT NULL"),
+        ("valid", "SELECT * FROM parsed WHERE reason IS NULL"),
+        # Deduplicate on event_id: the first to arrive is kept (state TTL = the horizon).
+        (
+            "deduped",
+            """SELECT * FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY pt) AS rn FROM valid
+) WHERE rn = 1""",
+        ),
+        (
+            "seen",
+            """SELECT *, MAX(event_time_ms) OVER (
+  ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS max_seen_ms FROM deduped""",
+        ),
+        (
+            "classified",
+            f"""SELECT *, LEAST(event_time_ms - MOD(event_time_ms, {win}) + {win},
+  event_time_ms + {gap} + 1) - 1 <= max_seen_ms - {delay} AS is_late FROM seen""",
+        ),
+        ("late", "SELECT 'late' AS reason, line AS `raw` FROM classified WHERE is_late"),
+        ("on_time", "SELECT * FROM classified WHERE NOT is_late"),
+        # Bots: more than `bots` events of one user in one event-time second.
+        (
+            "per_second",
+            """SELECT user_id, MIN(event_time_ms - MOD(event_time_ms, 1000)) AS second_ms,
+  window_time AS second_time, COUNT(*) AS n
+FROM TABLE(TUMBLE(TABLE on_time, DESCRIPTOR(event_time), INTERVAL '1' SECOND))
+GROUP BY user_id, window_start, window_end, window_time""",
+        ),
+        (
+            "tagged",
+            f"""SELECT ev.*, COALESCE(bk.n, 0) > {bots} AS is_bot
+FROM on_time AS ev LEFT JOIN per_second AS bk
+  ON ev.user_id = bk.user_id
+ AND bk.second_ms = ev.event_time_ms - MOD(ev.event_time_ms, 1000)
+ AND bk.second_time BETWEEN ev.event_time AND ev.event_time + INTERVAL '1' SECOND""",
+        ),
+        ("human", f"SELECT * FROM tagged WHERE {human}"),
+        # Sessions: SESSION windows per (user, device); gap + 1 ms keeps events exactly `gap`
+        # apart in one session (the window is half-open).
+        (
+            "session_events",
+            f"""SELECT * FROM TABLE(SESSION(TABLE human PARTITION BY (user_id, device_id),
+  DESCRIPTOR(event_time), {_seconds(gap + 1)}))""",
+        ),
+        (
+            "sessions",
+            session_aggregate("session_events", "user_id, device_id, window_start, window_end"),
+        ),
+        (
+            "window_sessions",
+            f"""SELECT start_ms - MOD(start_ms, {win}) AS ws, 'sessions' AS field_name,
+  COUNT(*) AS n, 'hash' AS kind FROM sessions GROUP BY start_ms - MOD(start_ms, {win})""",
+        ),
+        # One-minute windows, re-emitted every `step` of event time until final.
+        (
+            "window_core",
+            f"""SELECT {ws} AS ws, COUNT(*) FILTER (WHERE {human}) AS events,
+  COUNT(DISTINCT user_id) FILTER (WHERE {human}) AS users,
+  COUNT(*) FILTER (WHERE is_bot) AS bot_events, {final} AS `final`
+FROM {cumulate.format(src="tagged")} GROUP BY window_start, window_end""",
+        ),
+        (
+            "window_dims",
+            f"""SELECT {ws} AS ws, CONCAT('evt:', client_event) AS field_name, COUNT(*) AS n,
+    'hash' AS kind
+  FROM {cumulate.format(src="human")} GROUP BY window_start, window_end, client_event
+UNION ALL
+  SELECT {ws}, CONCAT('cc:', countrycode), COUNT(*), 'hash'
+  FROM {cumulate.format(src="human")} GROUP BY window_start, window_end, countrycode
+UNION ALL
+  SELECT {ws}, page_url, COUNT(*), 'pages'
+  FROM {cumulate.format(src="human")} WHERE page_url IS NOT NULL
+  GROUP BY window_start, window_end, page_url""",
+        ),
+        (
+            "tags",
+            """SELECT 'invalid' AS k FROM invalid UNION ALL SELECT 'valid' FROM valid
+  UNION ALL SELECT 'deduped' FROM deduped UNION ALL SELECT 'late' FROM late
+  UNION ALL SELECT CASE WHEN is_bot THEN 'bot' ELSE 'accepted' END FROM tagged""",
+        ),
+        (
+            "totals",
+            """SELECT /*+ STATE_TTL('tags' = '36500d') */
+  SUM(CASE WHEN k = 'accepted' THEN 1 ELSE 0 END) AS accepted,
+  SUM(CASE WHEN k = 'invalid' THEN 1 ELSE 0 END) AS invalid,
+  SUM(CASE WHEN k = 'valid' THEN 1 ELSE 0 END) - SUM(CASE WHEN k = 'deduped' THEN 1 ELSE 0 END)
+    AS duplicates,
+  SUM(CASE WHEN k = 'bot' THEN 1 ELSE 0 END) AS bot_events,
+  SUM(CASE WHEN k = 'late' THEN 1 ELSE 0 END) AS late
+FROM tags""",
+        ),
+    ]
+
+
+def kinesis_source_ddl(s: JobSettings, table: str = "raw_events", streaming: bool = False) -> str:
+    """CREATE TABLE for the Kinesis source: one raw ``line`` per record (and, in streaming,
+    the event-time columns of ``time_columns``).
 
     Locally ``source.aws.endpoint`` points at LocalStack and dummy credentials are used; on
     AWS the connector's default credential chain applies (the application's role).
@@ -189,4 +354,5 @@ def kinesis_source_ddl(s: JobSettings, table: str = "raw_events") -> str:
             "aws.credentials.basic.secretkey": "test",
         })  # fmt: skip
     rendered = ",\n  ".join(f"{_lit(k)} = {_lit(v)}" for k, v in options.items())
-    return f"CREATE TEMPORARY TABLE {table} (line STRING) WITH (\n  {rendered}\n)"
+    cols = time_columns(s) if streaming else ""
+    return f"CREATE TEMPORARY TABLE {table} (\n  line STRING{cols}\n) WITH (\n  {rendered}\n)"

@@ -78,6 +78,30 @@ class WindowSink(_RedisSink):
         return pd.Series([1] * len(ws))
 
 
+class WindowProgressSink(_RedisSink):
+    """write_window_progress(ws, events, users, bot_events, final) -> rows (streaming)."""
+
+    def eval(
+        self,
+        ws: pd.Series,
+        events: pd.Series,
+        users: pd.Series,
+        bot_events: pd.Series,
+        final: pd.Series,
+    ) -> pd.Series:
+        n = len(ws)
+        rows = zip(
+            _ints(ws, n),
+            _ints(events, n),
+            _ints(users, n),
+            _ints(bot_events, n),
+            [bool(x) for x in _col(final, n)],
+            strict=True,
+        )
+        self._w().window_progress(rows)
+        return pd.Series([1] * n)
+
+
 class WindowDimSink(_RedisSink):
     """write_window_dims(ws, member, n, kind) -> rows written."""
 
@@ -146,6 +170,7 @@ class TotalsSink(_RedisSink):
 
 SINKS: dict[str, tuple[type[_RedisSink], int]] = {
     "write_windows": (WindowSink, 6),
+    "write_window_progress": (WindowProgressSink, 5),
     "write_window_dims": (WindowDimSink, 4),
     "write_sessions": (SessionSink, 8),
     "write_totals": (TotalsSink, 5),

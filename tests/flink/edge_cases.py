@@ -99,3 +99,26 @@ def lines(now_ms: int) -> list[str]:
                            "client_timestamp": contract.format_timestamp(now_ms + 6 * MINUTE)}),
     ]  # fmt: skip
     return out
+
+
+def stream_lines(now_ms: int) -> list[str]:
+    """The edge cases in the order a stream would deliver them, plus events that come late.
+
+    Valid events arrive in event-time order (duplicates right after their original), invalid
+    ones after them; then three events arrive minutes behind the newest one: late.
+    """
+    timed: list[tuple[int, int, str]] = []
+    invalid: list[str] = []
+    for i, line in enumerate(lines(now_ms)):
+        result = contract.validate(line, now_ms)
+        if isinstance(result, contract.Invalid):
+            invalid.append(line)
+        else:
+            timed.append((result.event_time_ms, i, line))
+    ordered = [line for _, _, line in sorted(timed)] + invalid
+    base = now_ms - now_ms % MINUTE - 120 * MINUTE
+    late = [
+        _event(90_000 + k, "late", "phone-late", base + 10_000 + k * 1_000, page="/late")
+        for k in range(3)
+    ]
+    return ordered + [contract.encode(d).decode().rstrip("\n") for d in late]
