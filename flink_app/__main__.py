@@ -1,7 +1,12 @@
-r"""``python -m flink_app replay``: rebuild Redis from raw files (bounded, BATCH mode).
+r"""The job's command line: ``run`` (streaming) and ``replay`` (bounded BATCH).
 
+python -m flink_app run [--source kinesis|files] [--stream NAME] [--start-position POS] \\
+        [--from-checkpoint latest|DIR] [--set GROUP.KEY=VALUE ...] [--properties FILE]
 python -m flink_app replay --input PATH_OR_S3_URI --redis-url redis://HOST:PORT/DB \\
         [--dead-letter PATH] [--ttl SECONDS] [--properties FILE]
+
+On Managed Service for Apache Flink, ``main.py`` calls ``run`` and the settings come from the
+application's property groups.
 """
 
 from __future__ import annotations
@@ -24,6 +29,30 @@ def _parser() -> argparse.ArgumentParser:
         description="Augury's PyFlink sessionizer on a local Flink mini-cluster.",
     )
     sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run",
+        help="streaming: Kinesis (or watched files) to sessions and windows in Redis",
+        description="Validate, deduplicate, filter bots, sessionize on event time and write "
+        "early and final one-minute windows to Redis, continuously. Locally it runs on a "
+        "Flink mini-cluster against LocalStack's Kinesis (AUGURY_LOCALSTACK_URL), with "
+        "checkpoints under --checkpoint-dir; Ctrl-C stops it, --from-checkpoint resumes.",
+    )
+    run.add_argument("--source", choices=["kinesis", "files"], help="default: kinesis")
+    run.add_argument("--stream", help="Kinesis stream name (default augury-clicks)")
+    run.add_argument("--start-position", choices=["LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"],
+                     help="where a new run starts reading (default LATEST)")  # fmt: skip
+    run.add_argument("--input", help="with --source files: a directory to watch")
+    run.add_argument("--redis-url", help="default: sink.redis.url (redis://127.0.0.1:6379/0)")
+    run.add_argument("--dead-letter", default=".local/dead-letter/stream",
+                     help="invalid and late events go here (default: %(default)s)")  # fmt: skip
+    run.add_argument("--checkpoint-dir", default=".local/state/flink-checkpoints",
+                     help="checkpoints (default: %(default)s)")  # fmt: skip
+    run.add_argument("--from-checkpoint", metavar="latest|DIR",
+                     help="resume from a chk-N directory, or the newest one")  # fmt: skip
+    run.add_argument("--set", action="append", default=[], metavar="GROUP.KEY=VALUE",
+                     help="any property, e.g. windows.early.fire.seconds=2")  # fmt: skip
+    run.add_argument("--properties", type=Path,
+                     help="a properties file (Managed Flink's JSON property groups)")  # fmt: skip
     r = sub.add_parser(
         "replay",
         help="bounded BATCH replay of raw NDJSON files (plain or .gz) into Redis",
@@ -49,6 +78,96 @@ def _parser() -> argparse.ArgumentParser:
 def _progress(stop: threading.Event, started: float) -> None:
     while not stop.wait(10):
         print(f"[replay] running for {time.monotonic() - started:.0f}s", file=sys.stderr)
+
+
+def _totals_line(redis_url: str, key: str) -> str:
+    import redis
+
+    try:
+        totals = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=2).hgetall(
+            key
+        )
+    except redis.RedisError as exc:
+        return f"redis unavailable ({exc})"
+    return ", ".join(f"{k!s}={v!s}" for k, v in sorted(totals.items())) or "no results yet"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the streaming job until it ends (bounded files), fails, or Ctrl-C."""
+    import os
+
+    from augury.redis_keys import Keys
+    from flink_app import job, settings
+
+    managed = settings.MANAGED_FLINK_PROPERTIES.exists()
+    flags: dict[str, Any] = dict(_parse_sets(args.set))
+    flags.update({
+        "source.type": args.source, "source.stream.name": args.stream,
+        "source.start.position": args.start_position, "source.input.path": args.input,
+        "sink.redis.url": args.redis_url,
+    })  # fmt: skip
+    if not managed:
+        flags.setdefault("job.checkpoint.dir", args.checkpoint_dir)
+        flags.setdefault("sink.deadletter.path", args.dead_letter)
+        localstack = os.environ.get("AUGURY_LOCALSTACK_URL")
+        if localstack and "source.aws.endpoint" not in flags:
+            flags["source.aws.endpoint"] = localstack
+    s = settings.load(args.properties, flags=flags)
+    restore = None
+    if args.from_checkpoint == "latest":
+        found = job.latest_checkpoint(s.checkpoint_dir) if s.checkpoint_dir else None
+        if found is None:
+            raise FileNotFoundError(f"no completed checkpoint under {s.checkpoint_dir!r}")
+        restore = str(found)
+    elif args.from_checkpoint:
+        restore = args.from_checkpoint
+    dead_letter = s.dead_letter_path or ".local/dead-letter/stream"
+    if not dead_letter.startswith("s3://"):
+        dead_letter = str(Path(dead_letter).resolve())
+    source = s.stream_name if s.source_type == "kinesis" else s.input_path
+    print(f"[run] {s.source_type}:{source} -> redis {s.key_prefix}* (dead letter: "
+          f"{dead_letter}; checkpoints: {s.checkpoint_dir or 'managed'}"
+          f"{'; restoring ' + restore if restore else ''})", file=sys.stderr)  # fmt: skip
+    t_env = job.table_env(s, batch=False)
+    job.configure_stream(t_env, s, restore_from=restore, managed=managed)
+    result = job.add_stream(t_env, s, dead_letter).execute()
+    if managed:
+        return 0  # the service runs the job
+    started = time.monotonic()
+    totals_key = Keys(s.key_prefix).totals
+    stop = threading.Event()
+
+    def progress() -> None:
+        while not stop.wait(10):
+            line = _totals_line(job.redis_url(s), totals_key)
+            print(f"[run] {time.monotonic() - started:.0f}s: {line}", file=sys.stderr)
+
+    threading.Thread(target=progress, daemon=True).start()
+    try:
+        result.wait()
+    except KeyboardInterrupt:
+        print("[run] stopping (checkpoints are kept; resume with --from-checkpoint latest)",
+              file=sys.stderr)  # fmt: skip
+        client = result.get_job_client()
+        if client is not None:
+            client.cancel()
+        return 130
+    finally:
+        stop.set()
+    print(f"[run] input ended after {time.monotonic() - started:.0f}s", file=sys.stderr)
+    return 0
+
+
+def _parse_sets(items: list[str]) -> list[tuple[str, str]]:
+    from flink_app.settings import SettingsError
+
+    pairs = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise SettingsError(f"--set {item!r} must look like group.key=value")
+        pairs.append((key.strip(), value.strip()))
+    return pairs
 
 
 def replay(args: argparse.Namespace) -> dict[str, Any]:
@@ -92,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "replay":
             print(json.dumps(replay(args)))
+        elif args.command == "run":
+            return run(args)
     except (SettingsError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -134,9 +134,7 @@ def configure_stream(t_env: TableEnvironment, settings: JobSettings,
         return
     conf.set("execution.checkpointing.interval", f"{settings.checkpoint_interval_ms} ms")
     conf.set("execution.checkpointing.mode", "EXACTLY_ONCE")
-    conf.set(
-        "execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION"
-    )
+    conf.set("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
     if settings.checkpoint_dir:
         conf.set("state.checkpoints.dir", Path(settings.checkpoint_dir).resolve().as_uri())
     if restore_from:

@@ -197,8 +197,11 @@ def time_columns(s: JobSettings) -> str:
 
 def files_source_ddl(s: JobSettings, path: str, table: str = "raw_events",
                      streaming: bool = False) -> str:  # fmt: skip
-    """CREATE TABLE over raw NDJSON files; in streaming, with event time and, when
-    ``source.files.monitor.seconds`` > 0, watching the path for new files."""
+    """CREATE TABLE over raw NDJSON files.
+
+    In streaming the table has the event-time columns and, when
+    ``source.files.monitor.seconds`` > 0, watches the path for new files.
+    """
     cols = time_columns(s) if streaming else ""
     options = {"connector": "filesystem", "path": path, "format": "raw"}
     if streaming and s.files_monitor_ms:
@@ -330,8 +333,9 @@ FROM tags""",
 
 
 def kinesis_source_ddl(s: JobSettings, table: str = "raw_events", streaming: bool = False) -> str:
-    """CREATE TABLE for the Kinesis source: one raw ``line`` per record (and, in streaming,
-    the event-time columns of ``time_columns``).
+    """CREATE TABLE for the Kinesis source: one raw ``line`` per record.
+
+    In streaming, the table also has the event-time columns of ``time_columns``.
 
     Locally ``source.aws.endpoint`` points at LocalStack and dummy credentials are used; on
     AWS the connector's default credential chain applies (the application's role).

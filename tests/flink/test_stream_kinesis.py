@@ -1,0 +1,190 @@
+"""``python -m flink_app run`` streaming from LocalStack's Kinesis, killed and restarted.
+
+Each run is a real process (a PyFlink client with its mini-cluster) reading the stream through
+the job's Kinesis connector. The data ends with one event at the present, whose watermark
+closes every window and session of the data before it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from augury import events as contract
+from augury.endpoints import Endpoints
+from augury.redis_keys import Keys
+from flink_app import job, reference
+from lambdas.clickgen import traffic
+from lambdas.clickgen.config import GeneratorConfig
+from tests.flink.test_replay import _image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _put(kinesis: Any, stream: str, lines: list[str]) -> None:
+    for i in range(0, len(lines), 400):
+        chunk = lines[i : i + 400]
+        records = [{"Data": (line + "\n").encode(), "PartitionKey": str(n)} for n, line in
+                   enumerate(chunk)]  # fmt: skip
+        failed = kinesis.put_records(StreamName=stream, Records=records)["FailedRecordCount"]
+        assert failed == 0
+
+
+class Run:
+    """One ``python -m flink_app run`` process, in its own process group."""
+
+    def __init__(self, stream: str, db: int, root: Path, restore: bool = False) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.log = root / f"run-{time.time_ns()}.log"
+        cmd = [
+            sys.executable, "-m", "flink_app", "run", "--stream", stream,
+            "--start-position", "TRIM_HORIZON", "--redis-url", f"redis://127.0.0.1:6379/{db}",
+            "--dead-letter", str(root / "dead"), "--checkpoint-dir", str(root / "chk"),
+            "--set", "job.checkpoint.interval.seconds=2",
+            "--set", f"source.aws.endpoint={Endpoints.local().localstack_url}",
+        ]  # fmt: skip
+        if restore:
+            cmd += ["--from-checkpoint", "latest"]
+        env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'localstack'}"}
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def kill(self) -> None:
+        """SIGKILL the whole group: client, mini-cluster JVM and Python workers."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+
+def _wait(what: str, ok: Callable[[], bool], run: Run, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ok():
+            return
+        if run.proc.poll() is not None:
+            pytest.fail(f"the job exited ({run.proc.returncode}):\n{run.log.read_text()[-4000:]}")
+        time.sleep(1)
+    pytest.fail(f"timed out waiting for {what}:\n{run.log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[list[str], list[str], str, int]:
+    """Two halves of generated traffic (with bots, duplicates, malformed and late events)
+    90 minutes ago, and a closing event at the present."""
+    now_ms = int(time.time() * 1000)
+    start = now_ms - now_ms % 60_000 - 90 * 60_000
+    window = traffic.generate(GeneratorConfig(rate=20, seed=11), start, start + 240_000)
+    lines = [r.data.decode().rstrip("\n") for r in window.records]
+    half = len(lines) // 2
+    closing = contract.encode({
+        "event_id": f"closing-{uuid.uuid4().hex}", "user_id": "closer", "device_id": "d",
+        "client_event": "page_view", "client_timestamp": contract.format_timestamp(now_ms),
+        "countrycode": "BE", "page_url": "/",
+    }).decode().rstrip("\n")  # fmt: skip
+    return lines[:half], lines[half:], closing, now_ms
+
+
+def _stream(endpoints: Endpoints) -> Iterator[str]:
+    kinesis = endpoints.client("kinesis")
+    name = f"it-run-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+    yield name
+    kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+
+
+@pytest.fixture
+def stream(endpoints: Endpoints) -> Iterator[str]:
+    yield from _stream(endpoints)
+
+
+def _done(conn: Any, expected: reference.Result) -> Callable[[], bool]:
+    keys = Keys()
+    totals = expected.image[keys.totals]
+    windows = [k for k in expected.image if k.startswith(keys.prefix + "win:") and
+               not k.endswith(":pages")]  # fmt: skip
+    sessions = sum(1 for k in expected.image if k.startswith(keys.prefix + "session:"))
+
+    def ok() -> bool:
+        if conn.hgetall(keys.totals) != totals:
+            return False
+        if any(conn.hget(w, "final") != "1" for w in windows):
+            return False
+        return sum(1 for _ in conn.scan_iter(keys.prefix + "session:*", count=1000)) >= sessions
+
+    return ok
+
+
+@pytest.fixture(scope="module")
+def redis_dbs(platform_up: Any) -> Iterator[tuple[Any, Any]]:
+    """Two scratch Redis databases (the job writes the default prefix into each)."""
+    conns = tuple(redis.Redis.from_url(f"redis://127.0.0.1:6379/{db}", decode_responses=True)
+                  for db in (11, 12))  # fmt: skip
+    for c in conns:
+        c.flushdb()
+    yield conns[0], conns[1]
+    for c in conns:
+        c.flushdb()
+
+
+def test_uninterrupted_and_restarted_runs_write_the_same_redis(
+    endpoints: Endpoints,
+    data: tuple[list[str], list[str], str, int],
+    redis_dbs: tuple[Any, Any],
+    tmp_path: Path,
+) -> None:
+    first, second, closing, now_ms = data
+    expected = reference.stream(first + second, now_ms)
+    kinesis = endpoints.client("kinesis")
+    once, twice = redis_dbs
+    streams = _stream(endpoints), _stream(endpoints)
+    whole, killed = next(streams[0]), next(streams[1])
+    try:
+        # Uninterrupted: everything is in the stream before the job starts.
+        _put(kinesis, whole, [*first, *second, closing])
+        run = Run(whole, 11, tmp_path / "whole")
+        try:
+            _wait("the uninterrupted run's final results", _done(once, expected), run)
+        finally:
+            run.kill()
+
+        # Interrupted: the first half, a checkpoint, SIGKILL, the rest, restore.
+        _put(kinesis, killed, first)
+        root = tmp_path / "killed"
+        run = Run(killed, 12, root)
+        try:
+            _wait("results of the first half", lambda: bool(twice.hgetall("augury:totals")), run)
+            seen = len(list((root / "chk").glob("*/chk-*/_metadata")))
+            _wait("a checkpoint after them",
+                  lambda: len(list((root / "chk").glob("*/chk-*/_metadata"))) > seen, run)  # fmt: skip
+        finally:
+            run.kill()
+        assert job.latest_checkpoint(root / "chk") is not None
+        _put(kinesis, killed, [*second, closing])
+        run = Run(killed, 12, root, restore=True)
+        try:
+            _wait("the restored run's final results", _done(twice, expected), run)
+        finally:
+            run.kill()
+        assert "restoring" in run.log.read_text()
+    finally:
+        for gen in streams:
+            next(gen, None)
+
+    got_once, got_twice = _image(once, "augury:"), _image(twice, "augury:")
+    assert got_once == got_twice
+    assert got_once == expected.image
+    assert int(got_once["augury:totals"]["late"]) > 0
