@@ -55,7 +55,10 @@ class Run:
         ]  # fmt: skip
         if restore:
             cmd += ["--from-checkpoint", "latest"]
-        env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'localstack'}"}
+        # Not the test process's PyFlink gateway (PYFLINK_GATEWAY_PORT would make the child
+        # reuse it): each run gets its own JVM, killed with it.
+        env = {k: v for k, v in os.environ.items() if "FLINK" not in k}
+        env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'localstack'}"
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
