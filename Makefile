@@ -18,7 +18,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/localstack
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PLATFORM := $(PY) -m localplatform
 
-.PHONY: help venv install up down status logs demo generate flink-jar flink-zip replay synth deploy-local \
+.PHONY: help venv install up down status logs demo generate flink-jar flink-zip stream replay synth deploy-local \
 	destroy-local cdk-cli test test-unit lint bench clean
 
 help: ## Show the targets
@@ -90,6 +90,9 @@ deploy-local: cdk-cli ## Deploy the CDK app's local mode to the running LocalSta
 
 destroy-local: venv ## Remove the local-mode stacks from LocalStack
 	@$(PLATFORM) destroy
+
+stream: venv flink-jar ## Run the streaming job against the local platform (ARGS="--start-position TRIM_HORIZON")
+	@AUGURY_LOCALSTACK_URL=$${AUGURY_LOCALSTACK_URL:-http://127.0.0.1:4566} $(PY) -m flink_app run $(ARGS)
 
 replay: venv flink-jar ## Replay raw NDJSON into Redis on a local Flink mini-cluster (INPUT=dir|file|s3://...)
 	@$(PY) -m flink_app replay --input $(INPUT) $(ARGS)

@@ -170,9 +170,12 @@ def test_uninterrupted_and_restarted_runs_write_the_same_redis(
         run = Run(killed, 12, root)
         try:
             _wait("results of the first half", lambda: bool(twice.hgetall("augury:totals")), run)
-            seen = len(list((root / "chk").glob("*/chk-*/_metadata")))
-            _wait("a checkpoint after them",
-                  lambda: len(list((root / "chk").glob("*/chk-*/_metadata"))) > seen, run)  # fmt: skip
+
+            def checkpoints() -> int:
+                return len(list((root / "chk").glob("*/chk-*/_metadata")))
+
+            seen = checkpoints()
+            _wait("a checkpoint after them", lambda: checkpoints() > seen, run)
         finally:
             run.kill()
         assert job.latest_checkpoint(root / "chk") is not None
