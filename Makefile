@@ -54,8 +54,8 @@ status: venv ## Show each platform component and its health
 logs: venv ## Show LocalStack's log (COMPONENT=redis for Redis's)
 	@$(PLATFORM) logs $(or $(COMPONENT),localstack)
 
-demo: venv flink-jar ## Run the pipeline locally: generator -> Kinesis -> Firehose -> S3 -> Flink -> Redis
-	@$(PY) -m demo $(ARGS)
+demo: venv flink-jar ## The pipeline live: schedule -> generator -> Kinesis -> Firehose/S3 + Flink -> Redis (HEADLESS=1 DURATION=N)
+	@$(PY) -m demo $(if $(HEADLESS),--headless) $(if $(DURATION),--duration $(DURATION)) $(ARGS)
 
 generate: venv ## Run the click generator once against LocalStack (ARGS="--rate 200 --duration 60")
 	@$(PY) -m lambdas.clickgen $(ARGS)

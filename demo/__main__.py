@@ -1,9 +1,13 @@
-"""The pipeline end to end, locally: generator -> Kinesis -> Firehose -> S3 -> Flink -> Redis.
+"""``make demo``: the whole pipeline live on this machine.
 
-Every part is the real one: the generator Lambda's handler, LocalStack's Kinesis and Firehose
-delivering to S3, and the Flink job replaying the raw archive into Redis on a local
-mini-cluster. (Streaming straight from Kinesis, the live views and the CDK-deployed local stack
-are later steps of the product; see the README's status.)
+1. installs what is missing; 2. brings LocalStack and Redis up; 3. deploys the CDK app's local
+mode (Kinesis, Firehose to S3, the generator's EventBridge schedule, the dashboard);
+4. runs the generator's handler on that schedule (the local runner drains the rule's queue);
+5. runs the Flink job streaming from LocalStack's Kinesis into Redis; 6. shows the results
+live. Ctrl-C stops the generator and the job; ``make down`` stops the platform.
+
+``--headless --duration N`` runs N minutes without the view, then closes the last windows,
+checks that every event is accounted for, prints a JSON summary and exits 0 when it balances.
 """
 
 from __future__ import annotations
@@ -12,67 +16,34 @@ import argparse
 import gzip
 import json
 import os
+import signal
+import subprocess
 import sys
+import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from augury.endpoints import LOCALSTACK_ACCOUNT_ID, Endpoints
-from augury.redis_keys import Keys
-from augury.resources import DEFAULT_STREAM_NAME
+from augury import events as contract
+from augury.endpoints import Endpoints
+from augury.redis_keys import TOTAL_FIELDS, Keys
+from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE
 
+ROOT = Path(__file__).resolve().parents[1]
 BUCKET = "augury-raw-local"
-DELIVERY = "augury-raw-local"
-ROLE = f"arn:aws:iam::{LOCALSTACK_ACCOUNT_ID}:role/augury-firehose-local"
+MARKER_USER = "augury-demo-closer"
 
 
 def step(message: str) -> None:
-    """Progress output."""
+    """Progress output (stderr; stdout carries the JSON summary)."""
     print(f"[demo] {message}", file=sys.stderr, flush=True)
 
 
-def ensure_ingest(endpoints: Endpoints, stream: str) -> None:
-    """The stream, the raw bucket and a Firehose from the stream to the bucket (idempotent)."""
-    kinesis, s3, firehose = (endpoints.client(n) for n in ("kinesis", "s3", "firehose"))
-    try:
-        kinesis.describe_stream_summary(StreamName=stream)
-    except kinesis.exceptions.ResourceNotFoundException:
-        step(f"creating Kinesis stream {stream}")
-        kinesis.create_stream(StreamName=stream, ShardCount=2)
-        kinesis.get_waiter("stream_exists").wait(StreamName=stream, WaiterConfig={"Delay": 1})
-    arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"][
-        "StreamARN"
-    ]
-    s3.create_bucket(Bucket=BUCKET)
-    names = firehose.list_delivery_streams()["DeliveryStreamNames"]
-    if DELIVERY not in names:
-        step(f"creating Firehose {DELIVERY}: {stream} -> s3://{BUCKET}/raw/ (about 25 s)")
-        firehose.create_delivery_stream(
-            DeliveryStreamName=DELIVERY,
-            DeliveryStreamType="KinesisStreamAsSource",
-            KinesisStreamSourceConfiguration={"KinesisStreamARN": arn, "RoleARN": ROLE},
-            ExtendedS3DestinationConfiguration={
-                "BucketARN": f"arn:aws:s3:::{BUCKET}", "RoleARN": ROLE, "Prefix": "raw/",
-                "ErrorOutputPrefix": "errors/", "CompressionFormat": "GZIP",
-                "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 5},
-            },
-        )  # fmt: skip
-    for _ in range(120):
-        status = firehose.describe_delivery_stream(DeliveryStreamName=DELIVERY)[
-            "DeliveryStreamDescription"
-        ]["DeliveryStreamStatus"]
-        if status == "ACTIVE":
-            return
-        time.sleep(1)
-    raise RuntimeError(f"Firehose {DELIVERY} is {status}, not ACTIVE")
-
-
-def raw_records(endpoints: Endpoints, prefix: str) -> int:
-    """Records (lines) in the raw archive under ``prefix``."""
+def raw_records(endpoints: Endpoints) -> int:
+    """Records (lines) in the raw archive."""
     s3 = endpoints.client("s3")
     count = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="raw/"):
         for obj in page.get("Contents", []):
             body = s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
             if body[:2] == b"\x1f\x8b":  # GZIP on AWS; LocalStack writes plain text
@@ -81,77 +52,266 @@ def raw_records(endpoints: Endpoints, prefix: str) -> int:
     return count
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the demo; print a JSON summary."""
-    p = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
-    p.add_argument("--rate", type=float, default=100, help="events per second (default 100)")
-    p.add_argument("--duration", type=int, default=120, help="seconds of traffic (default 120)")
-    args = p.parse_args(argv)
+class FlinkJob:
+    """``python -m flink_app run`` in its own process group, logging to a file."""
 
-    from localplatform import platform
+    def __init__(self, run_dir: Path, redis_url: str, localstack_url: str) -> None:
+        self.log_path = run_dir / "flink.log"
+        self.dead_letter = run_dir / "dead-letter"
+        cmd = [
+            sys.executable, "-m", "flink_app", "run", "--stream", DEFAULT_STREAM_NAME,
+            # LocalStack's Kinesis cannot parse the connector's AT_TIMESTAMP requests (LATEST
+            # uses them too): read from the start and skip what arrived before this run.
+            "--start-position", "TRIM_HORIZON",
+            "--set", f"source.skip.arrived.before.ms={int(time.time() * 1000)}",
+            "--set", f"source.aws.endpoint={localstack_url}", "--redis-url", redis_url,
+            "--dead-letter", str(self.dead_letter), "--checkpoint-dir", str(run_dir / "chk"),
+            "--set", "job.checkpoint.interval.seconds=10",
+        ]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if "FLINK" not in k}
+        with self.log_path.open("w") as log:
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def check(self) -> None:
+        """Raise when the job has exited."""
+        if self.proc.poll() is not None:
+            tail = self.log_path.read_text()[-3000:]
+            raise RuntimeError(f"the Flink job exited ({self.proc.returncode}):\n{tail}")
+
+    def stop(self) -> None:
+        """Stop the client, its mini-cluster and Python workers."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def dead_letter_lines(self) -> int:
+        """Lines in the committed dead-letter files."""
+        return sum(
+            len(p.read_text(encoding="utf-8").splitlines())
+            for p in self.dead_letter.rglob("*")
+            if p.is_file() and not p.name.startswith(".")
+        )
+
+
+class Generator:
+    """The generator's handler on the deployed EventBridge schedule (the local runner)."""
+
+    def __init__(self, endpoints: Endpoints, rate: float, log: Path) -> None:
+        # The handler logs (Powertools JSON, EMF metrics) to stdout; here that is a log file,
+        # so stdout keeps only the demo's summary. Powertools binds its stream at import.
+        self.real_stdout = sys.stdout
+        sys.stdout = log.open("a", buffering=1)
+        from lambdas.clickgen import handler, local_runner
+
+        sqs = endpoints.client("sqs")
+        self.queue_url = sqs.get_queue_url(QueueName=LOCAL_SCHEDULE_QUEUE)["QueueUrl"]
+        sqs.purge_queue(QueueUrl=self.queue_url)  # ticks left from an earlier run
+        self.produced = 0
+        self.invocations = 0
+        self.stop_event = threading.Event()
+
+        def counted(result: dict[str, Any]) -> None:
+            self.produced += int(result["sent"])
+            self.invocations += 1
+
+        self.thread = threading.Thread(
+            target=local_runner.run,
+            kwargs={"endpoints": endpoints, "queue_url": self.queue_url,
+                    "handler": handler.lambda_handler, "overrides": {"rate": rate},
+                    "stop": self.stop_event, "on_result": counted},
+            daemon=True,
+        )  # fmt: skip
+        self.thread.start()
+
+    def stop(self, wait: bool) -> None:
+        """Take no new tick; with ``wait``, let the running minute of traffic finish."""
+        self.stop_event.set()
+        if wait:
+            self.thread.join(timeout=120)
+
+
+def _totals(conn: Any, keys: Keys) -> dict[str, int]:
+    return {k: int(v) for k, v in conn.hgetall(keys.totals).items()}
+
+
+CLOSE_AHEAD_MS = 15_000
+"""The closing marker's time ahead of the clock: past the watermark delay (5 s) and the
+one-second bot buckets of the last events sent."""
+
+
+def _close_windows(endpoints: Endpoints) -> None:
+    """One valid event just ahead of the present: its watermark closes every window before."""
+    now_ms = int(time.time() * 1000) + CLOSE_AHEAD_MS
+    line = contract.encode({
+        "event_id": f"closer-{now_ms}", "user_id": MARKER_USER, "device_id": "demo",
+        "client_event": "page_view", "client_timestamp": contract.format_timestamp(now_ms),
+        "countrycode": "BE", "page_url": "/",
+    })  # fmt: skip
+    endpoints.client("kinesis").put_record(
+        StreamName=DEFAULT_STREAM_NAME, Data=line, PartitionKey=MARKER_USER
+    )
+
+
+PROBE = b'{"probe": "augury-demo: is the job reading?"}\n'
+
+
+def wait_until_reading(endpoints: Endpoints, conn: Any, keys: Keys, job: FlinkJob) -> int:
+    """Put probe records until the job counts one; the number of probes sent.
+
+    The generator starts once the job reads, so none of its traffic waits on start-up. Probes are
+    invalid on purpose (no event_id): the dead letter and the ``invalid`` total count them.
+    """
+    kinesis = endpoints.client("kinesis")
+    deadline = time.monotonic() + 180
+    probes = 0
+    while time.monotonic() < deadline:
+        job.check()
+        kinesis.put_record(StreamName=DEFAULT_STREAM_NAME, Data=PROBE, PartitionKey="probe")
+        probes += 1
+        time.sleep(3)
+        if _totals(conn, keys).get("invalid", 0) > 0:
+            return probes
+    raise RuntimeError(f"the Flink job read none of {probes} probe records in 180 s")
+
+
+def summarize(endpoints: Endpoints, conn: Any, keys: Keys, produced: int, probes: int,
+              raw_before: int, job: FlinkJob) -> dict[str, Any]:  # fmt: skip
+    """The closing summary, once every produced event is accounted for (or a timeout)."""
+    deadline = time.monotonic() + 180
+    accounted = 0
+    raw = 0
+    while time.monotonic() < deadline:
+        job.check()
+        accounted = sum(_totals(conn, keys).get(k, 0) for k in TOTAL_FIELDS) - probes
+        # The probes and the closing marker are in the archive too; they are not traffic.
+        raw = raw_records(endpoints) - raw_before - probes - 1
+        if accounted >= produced and raw >= produced:
+            break
+        time.sleep(3)
+    totals = _totals(conn, keys)
+    dead_expected = totals.get("invalid", 0) + totals.get("late", 0)
+    while time.monotonic() < deadline and job.dead_letter_lines() < dead_expected:
+        time.sleep(2)  # dead-letter files are committed at the job's next checkpoint
+    windows = [int(w) for w in conn.zrange(keys.windows, 0, -1)]
+    final = sum(1 for w in windows if conn.hget(keys.window(w), "final") == "1")
+    return {
+        "produced": produced,
+        "probes": probes,
+        "raw_records_in_s3": raw,
+        "accounted_in_redis": accounted,
+        "balanced": produced == raw == accounted and job.dead_letter_lines() == dead_expected,
+        "windows": len(windows),
+        "final_windows": final,
+        "sessions": conn.zcard(keys.sessions),
+        "totals": totals,
+        "dead_letter": {"lines": job.dead_letter_lines(), "path": str(job.dead_letter),
+                        "invalid": totals.get("invalid", 0), "late": totals.get("late", 0),
+                        "probes_among_invalid": probes},
+    }  # fmt: skip
+
+
+def _live(conn: Any, keys: Keys, job: FlinkJob, gen: Generator, minutes: float | None) -> None:
+    from rich.live import Live
+
+    from demo import live
+
+    started = time.monotonic()
+    with Live(refresh_per_second=1, screen=False) as view:
+        while minutes is None or time.monotonic() - started < minutes * 60:
+            job.check()
+            header = (f"Augury demo: {gen.produced} events produced in {gen.invocations} "
+                      f"scheduled runs; Ctrl-C stops")  # fmt: skip
+            view.update(live.render(live.snapshot(conn, keys), header))
+            time.sleep(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo."""
+    p = argparse.ArgumentParser(prog="python -m demo", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("--rate", type=float, default=20,
+                   help="generator events per second (default 20)")  # fmt: skip
+    p.add_argument("--headless", action="store_true", help="no live view; summary at the end")
+    p.add_argument("--duration", type=float,
+                   help="minutes to run (default: until Ctrl-C; 3 when headless)")  # fmt: skip
+    args = p.parse_args(argv)
+    minutes = args.duration if args.duration else (3.0 if args.headless else None)
+
+    import redis
+
+    from localplatform import cdk_local, platform
     from localplatform.config import PlatformConfig
 
     cfg = PlatformConfig.from_env()
-    step("bringing the platform up (LocalStack, Redis)")
+    step("1/6 installing what is missing (LocalStack, its packages, Redis, the CDK CLI)")
+    platform.install(cfg)
+    cdk_local.install_cli(cfg)
+    step("2/6 bringing the platform up (LocalStack, Redis)")
     platform.up(cfg)
     endpoints = cfg.endpoints
     os.environ["AUGURY_LOCALSTACK_URL"] = cfg.localstack_url
-    stream = os.environ.get("AUGURY_STREAM_NAME", DEFAULT_STREAM_NAME)
-    ensure_ingest(endpoints, stream)
-    before = raw_records(endpoints, "raw/")
+    step("3/6 deploying the CDK app's local mode with cdklocal")
+    cdk_local.deploy(cfg)
 
-    from lambdas.clickgen import handler, local_runner
-
-    start = int(time.time()) - args.duration  # a window that has just passed
-    when = datetime.fromtimestamp(start, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    step(f"generating {args.duration}s of traffic at {args.rate:g}/s (the generator's handler)")
-    summary = handler.lambda_handler(
-        local_runner.scheduled_event(
-            when, {"rate": args.rate, "duration_s": args.duration, "pace": False}
-        ),
-        local_runner.LocalContext(),
-    )
-    step(f"sent {summary['sent']} records; waiting for Firehose to archive them in S3")
-    deadline = time.monotonic() + 120
-    archived = 0
-    while time.monotonic() < deadline:
-        archived = raw_records(endpoints, "raw/") - before
-        if archived >= summary["sent"]:
-            break
-        time.sleep(3)
-    step(f"{archived} raw records archived; replaying s3://{BUCKET}/raw/ with Flink")
-
-    from flink_app.__main__ import main as flink_main
-
-    dead = Path(".local/dead-letter/demo")
-    code = flink_main(["replay", "--input", f"s3://{BUCKET}/raw/", "--redis-url",
-                       endpoints.redis_url, "--dead-letter", str(dead)])  # fmt: skip
-    if code:
-        return code
-    import redis
-
-    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
     keys = Keys()
-    totals = {k: int(v) for k, v in conn.hgetall(keys.totals).items()}
-    newest = conn.zrevrange(keys.windows, 0, 2)
-    in_s3 = raw_records(endpoints, "raw/")
-    result: dict[str, Any] = {
-        "produced": summary["sent"],
-        "raw_records_in_s3": in_s3,
-        # Every archived record is accounted for exactly once.
-        "balanced": in_s3
-        == sum(
-            totals.get(k, 0) for k in ("accepted", "invalid", "duplicates", "bot_events", "late")
-        ),
-        "windows": conn.zcard(keys.windows),
-        "sessions": conn.zcard(keys.sessions),
-        "totals": totals,
-        "newest_windows": {str(w): conn.hgetall(keys.window(int(str(w)))) for w in newest},
-        "dead_letter": str(dead),
-    }
-    print(json.dumps(result, indent=2))
-    step("done; the platform stays up for inspection (make status, make down)")
-    return 0
+    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
+    stale = list(conn.scan_iter(f"{keys.prefix}*", count=1000))
+    if stale:
+        step(f"clearing {len(stale)} keys of an earlier run from Redis")
+        conn.delete(*stale)
+    run_dir = cfg.state_dir / "demo" / time.strftime("%Y%m%dT%H%M%S")
+    run_dir.mkdir(parents=True)
+    raw_before = raw_records(endpoints)
+    step(f"4/6 starting the Flink job (Kinesis -> Redis); log: {run_dir / 'flink.log'}")
+    job = FlinkJob(run_dir, endpoints.redis_url, cfg.localstack_url)
+    try:
+        probes = wait_until_reading(endpoints, conn, keys, job)
+    except (RuntimeError, KeyboardInterrupt) as exc:
+        job.stop()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    step(f"5/6 starting the generator on its schedule at {args.rate:g} events/s "
+         "(first run within a minute)")  # fmt: skip
+    gen = Generator(endpoints, args.rate, run_dir / "generator.log")
+    try:
+        if args.headless:
+            minutes = minutes or 3.0
+            step(f"6/6 running {minutes:g} minutes headless")
+            deadline = time.monotonic() + minutes * 60
+            while time.monotonic() < deadline:
+                job.check()
+                time.sleep(5)
+                step(f"{gen.produced} events produced; totals {_totals(conn, keys)}")
+        else:
+            step("6/6 live view")
+            _live(conn, keys, job, gen, minutes)
+    except KeyboardInterrupt:
+        step("stopping the generator and the job (make down stops the platform)")
+        gen.stop(wait=False)
+        job.stop()
+        return 130
+    except RuntimeError as exc:
+        gen.stop(wait=False)
+        job.stop()
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    step("stopping the generator (its current minute of traffic finishes first)")
+    gen.stop(wait=True)
+    step("closing the last windows and checking that every event is accounted for")
+    _close_windows(endpoints)
+    try:
+        summary = summarize(endpoints, conn, keys, gen.produced, probes, raw_before, job)
+    finally:
+        job.stop()
+    print(json.dumps(summary, indent=2), file=gen.real_stdout)
+    step("done; the platform stays up for inspection (make status; make down)")
+    return 0 if summary["balanced"] else 1
 
 
 if __name__ == "__main__":

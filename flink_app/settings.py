@@ -33,6 +33,7 @@ DEFAULTS: Final[dict[str, dict[str, str]]] = {
         "aws.endpoint": "",  # LocalStack locally; empty on AWS
         "start.position": "LATEST",  # LATEST | TRIM_HORIZON | AT_TIMESTAMP
         "start.timestamp": "",  # epoch seconds, with AT_TIMESTAMP
+        "skip.arrived.before.ms": "0",  # kinesis: drop records that arrived before (0 = none)
         "input.path": "",  # files: a local directory/file or s3:// URI
         "files.monitor.seconds": "0",  # streaming over files: watch for new ones (0 = read once)
     },
@@ -138,6 +139,7 @@ class JobSettings:
     start_timestamp: str
     input_path: str
     files_monitor_ms: int
+    skip_arrived_before_ms: int
     redis_url: str
     redis_auth_secret_arn: str
     key_prefix: str
@@ -182,6 +184,7 @@ class JobSettings:
             start_timestamp=g["source"]["start.timestamp"],
             input_path=g["source"]["input.path"],
             files_monitor_ms=_int(g, "source", "files.monitor.seconds", 0, 86400) * 1000,
+            skip_arrived_before_ms=_int(g, "source", "skip.arrived.before.ms", 0, 2**62),
             redis_url=redis_url,
             redis_auth_secret_arn=g["sink"]["redis.auth.secret.arn"],
             key_prefix=g["sink"]["redis.key.prefix"],

@@ -235,8 +235,12 @@ def stream_views(s: JobSettings) -> list[tuple[str, str]]:
                 f"{_seconds(win)}))")  # fmt: skip
     ws = f"MIN(event_time_ms - MOD(event_time_ms, {win}))"
     final = f"TIMESTAMPDIFF(SECOND, window_start, window_end) * 1000 = {win}"
+    recent = "raw_events"
+    if s.source_type == "kinesis" and s.skip_arrived_before_ms:
+        recent = f"""(SELECT * FROM raw_events
+  WHERE arrival_time >= TO_TIMESTAMP_LTZ({s.skip_arrived_before_ms}, 3))"""
     return [
-        ("parsed", validated_select("raw_events", NOW_MS_SQL, carry=("event_time", "pt"))),
+        ("parsed", validated_select(recent, NOW_MS_SQL, carry=("event_time", "pt"))),
         ("invalid", "SELECT reason, line AS `raw` FROM parsed WHERE reason IS NOT NULL"),
         ("valid", "SELECT * FROM parsed WHERE reason IS NULL"),
         # Deduplicate on event_id: the first to arrive is kept (state TTL = the horizon).
@@ -348,8 +352,8 @@ def kinesis_source_ddl(s: JobSettings, table: str = "raw_events", streaming: boo
         "format": "raw",
     }
     if s.start_position == "AT_TIMESTAMP":
+        # Epoch seconds (a non-negative number; a format option would be a date pattern).
         options["scan.stream.initpos-timestamp"] = s.start_timestamp
-        options["scan.stream.initpos-timestamp-format"] = "EPOCH_SECONDS"
     if s.aws_endpoint:
         options.update({
             "aws.endpoint": s.aws_endpoint,
@@ -358,5 +362,9 @@ def kinesis_source_ddl(s: JobSettings, table: str = "raw_events", streaming: boo
             "aws.credentials.basic.secretkey": "test",
         })  # fmt: skip
     rendered = ",\n  ".join(f"{_lit(k)} = {_lit(v)}" for k, v in options.items())
-    cols = time_columns(s) if streaming else ""
+    cols = ""
+    if streaming:
+        # Kinesis's ApproximateArrivalTimestamp, for source.skip.arrived.before.ms.
+        cols = ",\n  arrival_time TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL"
+        cols += time_columns(s)
     return f"CREATE TEMPORARY TABLE {table} (\n  line STRING{cols}\n) WITH (\n  {rendered}\n)"

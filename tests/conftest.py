@@ -11,11 +11,11 @@ from augury.endpoints import Endpoints
 from localplatform import platform
 from localplatform.config import PlatformConfig
 
-SERVER_DIRS = (Path(__file__).parent / "integration", Path(__file__).parent / "flink")
+SERVER_DIRS = tuple(Path(__file__).parent / d for d in ("integration", "flink", "e2e"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test under tests/integration and tests/flink as ``integration``."""
+    """Mark every test under tests/integration, tests/flink and tests/e2e as ``integration``."""
     for item in items:
         if any(d in Path(str(item.fspath)).parents for d in SERVER_DIRS):
             item.add_marker(pytest.mark.integration)

@@ -69,21 +69,22 @@ def cdk_env(cfg: PlatformConfig) -> dict[str, str]:
     }
 
 
-def _cdklocal(cfg: PlatformConfig, *args: str, capture: bool = False) -> str:
+def _cdklocal(cfg: PlatformConfig, *args: str) -> None:
+    """Run ``cdklocal`` with its output in ``<state>/cdk.log``; its tail is shown on failure."""
     cdklocal = install_cli(cfg)
     cmd = [str(cdklocal), *args, *LOCAL_CONTEXT, "--output", str(cfg.state_dir / "cdk.out")]
-    result = subprocess.run(
-        cmd,
-        cwd=REPO_ROOT,
-        env=cdk_env(cfg),
-        check=False,
-        text=True,
-        capture_output=capture,
-    )
+    log = cfg.state_dir / "cdk.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as out:
+        out.write(f"\n$ cdklocal {' '.join(args)}\n")
+        out.flush()
+        result = subprocess.run(
+            cmd, cwd=REPO_ROOT, env=cdk_env(cfg), check=False, stdout=out,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
     if result.returncode != 0:
-        detail = (result.stderr or "")[-3000:] if capture else ""
-        raise RuntimeError(f"`cdklocal {' '.join(args)}` failed ({result.returncode}) {detail}")
-    return result.stdout or ""
+        tail = log.read_text()[-3000:]
+        raise RuntimeError(f"`cdklocal {' '.join(args)}` failed ({result.returncode}):\n{tail}")
 
 
 def deploy(cfg: PlatformConfig) -> dict[str, Any]:
@@ -96,7 +97,8 @@ def deploy(cfg: PlatformConfig) -> dict[str, Any]:
         _step("bootstrapping the CDK toolkit stack")
         _cdklocal(cfg, "bootstrap", f"aws://{LOCAL_ACCOUNT}/{region}")
     outputs = cfg.state_dir / "cdk-outputs.json"
-    _step("deploying the local-mode stacks (about a minute the first time)")
+    _step(f"deploying the local-mode stacks (about a minute the first time; log: "
+          f"{cfg.state_dir / 'cdk.log'})")  # fmt: skip
     _cdklocal(
         cfg, "deploy", "--all", "--require-approval", "never", "--progress", "events",
         "--outputs-file", str(outputs),
