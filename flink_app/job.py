@@ -12,7 +12,7 @@ from pyflink.table import EnvironmentSettings, TableEnvironment
 
 from augury.endpoints import Endpoints
 from flink_app import sql, udfs
-from flink_app.settings import JobSettings, redis_url_with_auth
+from flink_app.settings import MANAGED_FLINK_PROPERTIES, JobSettings, redis_url_with_auth
 
 CONNECTOR_JAR = Path(__file__).parent / "target" / "augury-flink-connectors.jar"
 PARSE_CLICK = "io.augury.flink.ParseClick"
@@ -71,9 +71,12 @@ def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
     conf.set("python.client.executable", sys.executable)
     conf.set("python.fn-execution.arrow.batch.size", "5000")
     conf.set("pipeline.name", "augury-replay" if batch else "augury-stream")
-    if not CONNECTOR_JAR.exists():
+    if MANAGED_FLINK_PROPERTIES.exists():
+        pass  # Managed Flink adds the zip's `jarfile` (run options) to the class path itself
+    elif not CONNECTOR_JAR.exists():
         raise FileNotFoundError(f"{CONNECTOR_JAR} is missing: build it with `make flink-jar`")
-    conf.set("pipeline.jars", CONNECTOR_JAR.resolve().as_uri())
+    else:
+        conf.set("pipeline.jars", CONNECTOR_JAR.resolve().as_uri())
     t_env.create_java_temporary_function("parse_click", PARSE_CLICK)
     t_env.create_java_temporary_function("click_time", CLICK_TIME)
     return t_env
