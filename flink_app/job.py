@@ -82,6 +82,32 @@ def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
     return t_env
 
 
+def _register_sinks(t_env: TableEnvironment, settings: JobSettings) -> None:
+    """The Redis sink functions, and a blackhole table for each to insert into."""
+    for name in udfs.SINKS:
+        t_env.execute_sql(
+            f"CREATE TEMPORARY TABLE sink_{name} (n BIGINT) WITH ('connector'='blackhole')"
+        )
+    udfs.register(t_env, redis_url(settings), settings.key_prefix, settings.ttl_s)
+
+
+def _insert_results(stmts: Any, dims_views: tuple[str, ...]) -> None:
+    """Inserts shared by replay and stream: window fields, sessions and totals."""
+    for view in dims_views:
+        stmts.add_insert_sql(
+            "INSERT INTO sink_write_window_dims SELECT write_window_dims(ws, field_name, n, "
+            f"kind) FROM {view}"
+        )
+    stmts.add_insert_sql(
+        "INSERT INTO sink_write_sessions SELECT write_sessions(user_id, device_id, start_ms, "
+        "end_ms, events, first_event, last_event, countrycode) FROM sessions"
+    )
+    stmts.add_insert_sql(
+        "INSERT INTO sink_write_totals SELECT write_totals(accepted, invalid, duplicates, "
+        "bot_events, late) FROM totals"
+    )
+
+
 def add_replay(t_env: TableEnvironment, settings: JobSettings, input_path: str,
                dead_letter: str, now_ms: int | None = None) -> Any:  # fmt: skip
     """Define the bounded replay pipeline; a StatementSet ready to execute."""
@@ -93,11 +119,7 @@ def add_replay(t_env: TableEnvironment, settings: JobSettings, input_path: str,
         "CREATE TEMPORARY TABLE dead_letter (reason STRING, `raw` STRING) WITH ("
         f"'connector'='filesystem', 'path'='{dead_letter}', 'format'='json')"
     )
-    for name in udfs.SINKS:
-        t_env.execute_sql(
-            f"CREATE TEMPORARY TABLE sink_{name} (n BIGINT) WITH ('connector'='blackhole')"
-        )
-    udfs.register(t_env, redis_url(settings), settings.key_prefix, settings.ttl_s)
+    _register_sinks(t_env, settings)
     now = int(time.time() * 1000) if now_ms is None else now_ms
     for name, query in sql.batch_views(settings, now):
         t_env.create_temporary_view(name, t_env.sql_query(query))
@@ -107,18 +129,7 @@ def add_replay(t_env: TableEnvironment, settings: JobSettings, input_path: str,
         "INSERT INTO sink_write_windows SELECT write_windows(ws, events, users, sessions, "
         "bot_events, TRUE) FROM window_core"
     )
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_window_dims SELECT write_window_dims(ws, field_name, n, kind) "
-        "FROM window_dims"
-    )
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_sessions SELECT write_sessions(user_id, device_id, start_ms, "
-        "end_ms, events, first_event, last_event, countrycode) FROM sessions"
-    )
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_totals SELECT write_totals(accepted, invalid, duplicates, "
-        "bot_events, late) FROM totals"
-    )
+    _insert_results(stmts, dims_views=("window_dims",))
     return stmts
 
 
@@ -157,11 +168,7 @@ def add_stream(t_env: TableEnvironment, settings: JobSettings, dead_letter: str)
     else:
         t_env.execute_sql(sql.files_source_ddl(settings, settings.input_path, streaming=True))
     t_env.execute_sql(sql.dead_letter_ddl(dead_letter))
-    for name in udfs.SINKS:
-        t_env.execute_sql(
-            f"CREATE TEMPORARY TABLE sink_{name} (n BIGINT) WITH ('connector'='blackhole')"
-        )
-    udfs.register(t_env, redis_url(settings), settings.key_prefix, settings.ttl_s)
+    _register_sinks(t_env, settings)
     for name, query in sql.stream_views(settings):
         t_env.create_temporary_view(name, t_env.sql_query(query))
     stmts = t_env.create_statement_set()
@@ -173,20 +180,5 @@ def add_stream(t_env: TableEnvironment, settings: JobSettings, dead_letter: str)
         "INSERT INTO sink_write_window_progress SELECT write_window_progress(ws, events, users, "
         "bot_events, `final`) FROM window_core"
     )
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_window_dims SELECT write_window_dims(ws, field_name, n, kind) "
-        "FROM window_dims"
-    )
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_window_dims SELECT write_window_dims(ws, field_name, n, kind) "
-        "FROM window_sessions"
-    )
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_sessions SELECT write_sessions(user_id, device_id, start_ms, "
-        "end_ms, events, first_event, last_event, countrycode) FROM sessions"
-    )
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_totals SELECT write_totals(accepted, invalid, duplicates, "
-        "bot_events, late) FROM totals"
-    )
+    _insert_results(stmts, dims_views=("window_dims", "window_sessions"))
     return stmts

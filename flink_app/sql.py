@@ -141,20 +141,29 @@ UNION ALL
         ),
         (
             "totals",
-            """SELECT
-  SUM(CASE WHEN k = 'accepted' THEN 1 ELSE 0 END) AS accepted,
-  SUM(CASE WHEN k = 'invalid' THEN 1 ELSE 0 END) AS invalid,
-  SUM(CASE WHEN k = 'valid' THEN 1 ELSE 0 END) - SUM(CASE WHEN k = 'deduped' THEN 1 ELSE 0 END)
-    AS duplicates,
-  SUM(CASE WHEN k = 'bot' THEN 1 ELSE 0 END) AS bot_events,
-  CAST(0 AS BIGINT) AS late
-FROM (
+            totals_select(late="CAST(0 AS BIGINT)")
+            + """ FROM (
   SELECT 'accepted' AS k FROM human UNION ALL SELECT 'invalid' FROM invalid
   UNION ALL SELECT 'valid' FROM valid UNION ALL SELECT 'deduped' FROM deduped
   UNION ALL SELECT 'bot' FROM tagged WHERE is_bot
 )""",
         ),
     ]
+
+
+def _count(tag: str) -> str:
+    return f"SUM(CASE WHEN k = '{tag}' THEN 1 ELSE 0 END)"
+
+
+def totals_select(late: str, hint: str = "") -> str:
+    """SELECT list of the totals over a relation of tags ``k``; the caller adds FROM.
+
+    Tags: accepted, invalid, valid, deduped, bot (and late in streaming).
+    """
+    return f"""SELECT {hint}
+  {_count("accepted")} AS accepted, {_count("invalid")} AS invalid,
+  {_count("valid")} - {_count("deduped")} AS duplicates,
+  {_count("bot")} AS bot_events, {late} AS late"""
 
 
 def session_aggregate(source: str, group_by: str) -> str:
@@ -170,6 +179,11 @@ def session_aggregate(source: str, group_by: str) -> str:
   SUBSTR(MAX(CONCAT({key}, client_event)), 21) AS last_event,
   SUBSTR(MIN(CONCAT({key}, countrycode)), 21) AS countrycode
 FROM {source} GROUP BY {group_by}"""
+
+
+def _with(options: dict[str, str]) -> str:
+    """A WITH clause's option list."""
+    return ", ".join(f"{_lit(k)} = {_lit(v)}" for k, v in options.items())
 
 
 def _seconds(ms: int) -> str:
@@ -206,8 +220,7 @@ def files_source_ddl(s: JobSettings, path: str, table: str = "raw_events",
     options = {"connector": "filesystem", "path": path, "format": "raw"}
     if streaming and s.files_monitor_ms:
         options["source.monitor-interval"] = f"{s.files_monitor_ms} ms"
-    rendered = ", ".join(f"{_lit(k)} = {_lit(v)}" for k, v in options.items())
-    return f"CREATE TEMPORARY TABLE {table} (\n  line STRING{cols}\n) WITH ({rendered})"
+    return f"CREATE TEMPORARY TABLE {table} (\n  line STRING{cols}\n) WITH ({_with(options)})"
 
 
 def dead_letter_ddl(path: str, table: str = "dead_letter") -> str:
@@ -215,8 +228,7 @@ def dead_letter_ddl(path: str, table: str = "dead_letter") -> str:
     options = {"connector": "filesystem", "path": path, "format": "json",
                "sink.rolling-policy.rollover-interval": "1 min",
                "sink.rolling-policy.check-interval": "10 s"}  # fmt: skip
-    rendered = ", ".join(f"{_lit(k)} = {_lit(v)}" for k, v in options.items())
-    return f"CREATE TEMPORARY TABLE {table} (reason STRING, `raw` STRING) WITH ({rendered})"
+    return f"CREATE TEMPORARY TABLE {table} (reason STRING, `raw` STRING) WITH ({_with(options)})"
 
 
 def stream_views(s: JobSettings) -> list[tuple[str, str]]:
@@ -324,14 +336,9 @@ UNION ALL
         ),
         (
             "totals",
-            """SELECT /*+ STATE_TTL('tags' = '36500d') */
-  SUM(CASE WHEN k = 'accepted' THEN 1 ELSE 0 END) AS accepted,
-  SUM(CASE WHEN k = 'invalid' THEN 1 ELSE 0 END) AS invalid,
-  SUM(CASE WHEN k = 'valid' THEN 1 ELSE 0 END) - SUM(CASE WHEN k = 'deduped' THEN 1 ELSE 0 END)
-    AS duplicates,
-  SUM(CASE WHEN k = 'bot' THEN 1 ELSE 0 END) AS bot_events,
-  SUM(CASE WHEN k = 'late' THEN 1 ELSE 0 END) AS late
-FROM tags""",
+            # The hint keeps the totals' state beyond the dedupe horizon (table.exec.state.ttl).
+            totals_select(late=_count("late"), hint="/*+ STATE_TTL('tags' = '36500d') */")
+            + " FROM tags",
         ),
     ]
 
