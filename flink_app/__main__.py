@@ -137,9 +137,11 @@ def run(args: argparse.Namespace) -> int:
     totals_key = Keys(s.key_prefix).totals
     stop = threading.Event()
 
+    url = job.redis_url(s)
+
     def progress() -> None:
         while not stop.wait(10):
-            line = _totals_line(job.redis_url(s), totals_key)
+            line = _totals_line(url, totals_key)
             print(f"[run] {time.monotonic() - started:.0f}s: {line}", file=sys.stderr)
 
     threading.Thread(target=progress, daemon=True).start()

@@ -177,8 +177,8 @@ def add_stream(t_env: TableEnvironment, settings: JobSettings, dead_letter: str)
         "UNION ALL SELECT reason, `raw` FROM late"
     )
     stmts.add_insert_sql(
-        "INSERT INTO sink_write_window_progress SELECT write_window_progress(ws, events, users, "
-        "bot_events, `final`) FROM window_core"
+        "INSERT INTO sink_write_windows SELECT write_windows(ws, events, users, "
+        "CAST(NULL AS BIGINT), bot_events, `final`) FROM window_core"
     )
     _insert_results(stmts, dims_views=("window_dims", "window_sessions"))
     return stmts

@@ -55,43 +55,25 @@ class RedisWriter:
                     raise
                 self.sleep(backoff_s(attempt, self.backoff_base_ms, self.rng))
 
-    def windows(self, rows: Iterable[tuple[int, int, int, int, int, bool]]) -> int:
-        """(window_start_ms, events, users, sessions, bot_events, final) rows."""
+    def windows(self, rows: Iterable[tuple[int, int, int, int | None, int, bool]]) -> int:
+        """(window_start_ms, events, users, sessions, bot_events, final) rows.
+
+        ``sessions`` None (streaming, early or final results): the session branch writes it as
+        sessions close, so it is only set to 0 when absent (HSETNX) and never hidden.
+        """
         rows = list(rows)
         now = self.clock_ms()
 
         def build(pipe: Any) -> None:
             for ws, events, users, sessions, bot_events, final in rows:
                 key = self.keys.window(ws)
-                pipe.hset(key, mapping={
-                    "events": events, "users": users, "sessions": sessions,
-                    "bot_events": bot_events, "final": int(final), "updated_ms": now,
-                })  # fmt: skip
-                pipe.expire(key, self.ttl_s)
-                pipe.zadd(self.keys.windows, {str(ws): ws})
-            if rows:
-                pipe.expire(self.keys.windows, self.ttl_s)
-
-        self._execute(build)
-        return len(rows)
-
-    def window_progress(self, rows: Iterable[tuple[int, int, int, int, bool]]) -> int:
-        """Streaming (window_start_ms, events, users, bot_events, final) rows, early or final.
-
-        ``sessions`` is written by the session branch as sessions close; it is only set to 0
-        here when absent (HSETNX), so an early result never hides a session count.
-        """
-        rows = list(rows)
-        now = self.clock_ms()
-
-        def build(pipe: Any) -> None:
-            for ws, events, users, bot_events, final in rows:
-                key = self.keys.window(ws)
-                pipe.hset(key, mapping={
-                    "events": events, "users": users, "bot_events": bot_events,
-                    "final": int(final), "updated_ms": now,
-                })  # fmt: skip
-                pipe.hsetnx(key, "sessions", 0)
+                fields = {"events": events, "users": users, "bot_events": bot_events,
+                          "final": int(final), "updated_ms": now}  # fmt: skip
+                if sessions is None:
+                    pipe.hsetnx(key, "sessions", 0)
+                else:
+                    fields["sessions"] = sessions
+                pipe.hset(key, mapping=fields)
                 pipe.expire(key, self.ttl_s)
                 pipe.zadd(self.keys.windows, {str(ws): ws})
             if rows:

@@ -53,7 +53,10 @@ def _ints(s: Any, n: int) -> list[int]:
 
 
 class WindowSink(_RedisSink):
-    """write_windows(ws, events, users, sessions, bot_events, final) -> rows written."""
+    """write_windows(ws, events, users, sessions, bot_events, final) -> rows written.
+
+    ``sessions`` NULL (streaming): left to the session branch (see ``RedisWriter.windows``).
+    """
 
     def eval(
         self,
@@ -69,37 +72,13 @@ class WindowSink(_RedisSink):
             _ints(ws, n),
             _ints(events, n),
             _ints(users, n),
-            _ints(sessions, n),
+            [None if pd.isna(x) else int(x) for x in _col(sessions, n)],
             _ints(bot_events, n),
             [bool(x) for x in _col(final, n)],
             strict=True,
         )
         self._w().windows(rows)
         return pd.Series([1] * len(ws))
-
-
-class WindowProgressSink(_RedisSink):
-    """write_window_progress(ws, events, users, bot_events, final) -> rows (streaming)."""
-
-    def eval(
-        self,
-        ws: pd.Series,
-        events: pd.Series,
-        users: pd.Series,
-        bot_events: pd.Series,
-        final: pd.Series,
-    ) -> pd.Series:
-        n = len(ws)
-        rows = zip(
-            _ints(ws, n),
-            _ints(events, n),
-            _ints(users, n),
-            _ints(bot_events, n),
-            [bool(x) for x in _col(final, n)],
-            strict=True,
-        )
-        self._w().window_progress(rows)
-        return pd.Series([1] * n)
 
 
 class WindowDimSink(_RedisSink):
@@ -170,7 +149,6 @@ class TotalsSink(_RedisSink):
 
 SINKS: dict[str, tuple[type[_RedisSink], int]] = {
     "write_windows": (WindowSink, 6),
-    "write_window_progress": (WindowProgressSink, 5),
     "write_window_dims": (WindowDimSink, 4),
     "write_sessions": (SessionSink, 8),
     "write_totals": (TotalsSink, 5),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from aws_cdk import BundlingOptions, DockerImage, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
@@ -17,10 +16,8 @@ from constructs import Construct
 from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE, METRICS_NAMESPACE
 from cdk.config import StageConfig
 from cdk.nag import acknowledge
-from cdk.packaging import LambdaBundler
+from cdk.packaging import ROOT, LambdaBundler
 from cdk.stacks.common import log_retention
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

@@ -67,12 +67,16 @@ def replayed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
         conn.delete(key)
 
 
+def assert_same_image(got: dict[str, Any], expected: reference.RedisImage) -> None:
+    """The same keys, and each key's value equal (reported by key)."""
+    assert sorted(got) == sorted(expected)
+    for key, value in expected.items():
+        assert got[key] == value, key
+
+
 def test_redis_equals_the_reference_key_by_key(replayed: Replayed) -> None:
     expected = reference.replay(replayed.lines, replayed.now_ms, Keys(replayed.prefix))
-    got = _image(replayed.conn, replayed.prefix)
-    assert sorted(got) == sorted(expected.image)
-    for key, value in expected.image.items():
-        assert got[key] == value, key
+    assert_same_image(_image(replayed.conn, replayed.prefix), expected.image)
 
 
 def test_edge_cases_came_out_as_the_contract_says(replayed: Replayed) -> None:

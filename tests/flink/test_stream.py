@@ -25,7 +25,7 @@ from flink_app import job, reference, settings
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 from tests.flink import edge_cases
-from tests.flink.test_replay import _image
+from tests.flink.test_replay import _image, assert_same_image
 
 
 @dataclass
@@ -65,10 +65,7 @@ def streamed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 def test_redis_equals_the_streaming_reference_key_by_key(streamed: Streamed) -> None:
     expected = reference.stream(streamed.lines, streamed.now_ms, Keys(streamed.prefix))
-    got = _image(streamed.conn, streamed.prefix)
-    assert sorted(got) == sorted(expected.image)
-    for key, value in expected.image.items():
-        assert got[key] == value, key
+    assert_same_image(_image(streamed.conn, streamed.prefix), expected.image)
 
 
 def test_late_events_are_counted_and_kept_out_of_windows(streamed: Streamed) -> None:

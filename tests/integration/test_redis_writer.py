@@ -98,3 +98,18 @@ def test_after_the_give_up_time_the_error_surfaces() -> None:
                          ttl_s=120, give_up_s=0, sleep=lambda s: None)  # fmt: skip
     with pytest.raises(redis.ConnectionError):
         writer.totals(1, 0, 0, 0, 0)
+
+
+def test_streaming_window_results_never_hide_the_session_count(endpoints: Endpoints) -> None:
+    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
+    keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
+    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120)
+    writer.windows([(60_000, 3, 2, None, 0, False)])  # early result: sessions absent -> 0
+    assert conn.hget(keys.window(60_000), "sessions") == "0"
+    writer.window_dims([(60_000, "sessions", 4, "hash")])  # sessions closed
+    writer.windows([(60_000, 9, 5, None, 1, True)])  # the final result keeps them
+    assert conn.hgetall(keys.window(60_000)) | {"updated_ms": "x"} == {
+        "events": "9", "users": "5", "sessions": "4", "bot_events": "1", "final": "1",
+        "updated_ms": "x",
+    }  # fmt: skip
+    conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
