@@ -18,7 +18,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/localstack
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PLATFORM := $(PY) -m localplatform
 
-.PHONY: help venv install up down status logs demo generate flink-jar flink-zip stream replay synth deploy-local \
+.PHONY: help venv install up down status logs demo api openapi generate flink-jar flink-zip stream replay synth deploy-local \
 	destroy-local cdk-cli test test-unit lint bench clean
 
 help: ## Show the targets
@@ -56,6 +56,13 @@ logs: venv ## Show LocalStack's log (COMPONENT=redis for Redis's)
 
 demo: venv flink-jar ## The pipeline live: schedule -> generator -> Kinesis -> Firehose/S3 + Flink -> Redis (HEADLESS=1 DURATION=N)
 	@$(PY) -m demo $(if $(HEADLESS),--headless) $(if $(DURATION),--duration $(DURATION)) $(ARGS)
+
+api: venv ## Serve the read API and the dashboard page on http://127.0.0.1:8088 (ARGS="--port N")
+	@$(PY) -m lambdas.read_api $(ARGS)
+
+openapi: venv ## Regenerate docs/openapi.json from the read API's code
+	@$(PY) -m lambdas.read_api --openapi > docs/openapi.json
+	@echo "[make] wrote docs/openapi.json"
 
 generate: venv ## Run the click generator once against LocalStack (ARGS="--rate 200 --duration 60")
 	@$(PY) -m lambdas.clickgen $(ARGS)
@@ -104,6 +111,7 @@ lint: venv ## ruff and mypy
 
 test: venv flink-jar flink-zip ## Install what the tests need and run the whole suite (platform started if down)
 	@$(PLATFORM) install
+	@$(PLATFORM) browser >/dev/null
 	@$(MAKE) --no-print-directory lint
 	@$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -12,10 +12,10 @@ and a cloud run differ only in environment variables:
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import boto3
 
@@ -96,3 +96,24 @@ class Endpoints:
     def client(self, service_name: str, **overrides: Any) -> Any:
         """A boto3 client for ``service_name`` at these endpoints."""
         return boto3.client(service_name, **{**self.client_kwargs(), **overrides})  # type: ignore[call-overload]
+
+    def secret_string(self, arn: str) -> str:
+        """A Secrets Manager secret's string (the cache's AUTH password in AWS)."""
+        return str(self.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+
+
+def redis_url_with_secret(url: str, secret_arn: str, fetch_secret: Callable[[str], str]) -> str:
+    """``url`` with the password from the secret ``secret_arn`` (when set) added.
+
+    ``fetch_secret(arn)`` returns the secret's string; the URL's user (``default`` when none)
+    is kept, the password is URL-quoted.
+    """
+    if not secret_arn:
+        return url
+    password = fetch_secret(secret_arn)
+    parts = urlsplit(url)
+    user = parts.username or "default"
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.hostname or ''}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -14,7 +14,9 @@ DEFAULT_PREFIX: Final = "augury:"
 DEFAULT_TTL_S: Final = 24 * 3600
 
 # Fields of a window hash (plus evt:{client_event} and cc:{countrycode} counts).
-WINDOW_FIELDS: Final = ("events", "users", "sessions", "bot_events", "final", "updated_ms")
+WINDOW_FIELDS: Final = (
+    "events", "users", "sessions", "bot_events", "final", "updated_ms", "final_ms",
+)  # fmt: skip
 EVENT_FIELD_PREFIX: Final = "evt:"
 COUNTRY_FIELD_PREFIX: Final = "cc:"
 # Fields of a session hash.

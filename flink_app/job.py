@@ -21,12 +21,9 @@ CLICK_TIME = "io.augury.flink.ClickTime"
 
 def redis_url(settings: JobSettings) -> str:
     """The Redis URL the sinks connect with, the AUTH password fetched when configured."""
-
-    def fetch(arn: str) -> str:
-        client = Endpoints.from_env().client("secretsmanager", region_name=settings.region)
-        return str(client.get_secret_value(SecretId=arn)["SecretString"])
-
-    return redis_url_with_auth(settings, fetch)
+    found = Endpoints.from_env()
+    endpoints = Endpoints(found.localstack_url, found.redis_url, settings.region)
+    return redis_url_with_auth(settings, endpoints.secret_string)
 
 
 def use_job_jar_in_flink_lib() -> None:

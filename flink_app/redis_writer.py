@@ -69,6 +69,8 @@ class RedisWriter:
                 key = self.keys.window(ws)
                 fields = {"events": events, "users": users, "bot_events": bot_events,
                           "final": int(final), "updated_ms": now}  # fmt: skip
+                if final:  # when the window first became final (freshness checks)
+                    pipe.hsetnx(key, "final_ms", now)
                 if sessions is None:
                     pipe.hsetnx(key, "sessions", 0)
                 else:

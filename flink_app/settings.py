@@ -14,9 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote, urlsplit, urlunsplit
 
-from augury.endpoints import DEFAULT_REDIS_URL
+from augury.endpoints import DEFAULT_REDIS_URL, redis_url_with_secret
 from augury.redis_keys import DEFAULT_PREFIX, DEFAULT_TTL_S
 from augury.resources import DEFAULT_STREAM_NAME
 
@@ -208,16 +207,7 @@ def redis_url_with_auth(settings: JobSettings, fetch_secret: Callable[[str], str
 
     ``fetch_secret(arn)`` returns the secret's string (Secrets Manager GetSecretValue).
     """
-    if not settings.redis_auth_secret_arn:
-        return settings.redis_url
-    password = fetch_secret(settings.redis_auth_secret_arn)
-    parts = urlsplit(settings.redis_url)
-    user = parts.username or "default"
-    host = parts.hostname or ""
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    return redis_url_with_secret(settings.redis_url, settings.redis_auth_secret_arn, fetch_secret)
 
 
 def load(

@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from lambdas.clickgen import local_runner
     from lambdas.clickgen.config import ConfigError, GeneratorConfig
     from lambdas.clickgen.handler import lambda_handler
+    from lambdas.local_context import LocalContext
 
     overrides = _overrides(args)
     try:
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[clickgen] {cfg.rate:g} events/s for {cfg.duration_s}s into {cfg.stream_name}",
           file=sys.stderr)  # fmt: skip
     event = local_runner.scheduled_event(now, overrides)
-    show(lambda_handler(event, local_runner.LocalContext()))
+    show(lambda_handler(event, LocalContext(local_runner.FUNCTION_NAME)))
     return 0
 
 

@@ -11,42 +11,18 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from augury.endpoints import Endpoints
 from augury.resources import LOCAL_SCHEDULE_QUEUE, LOCAL_SCHEDULE_RULE
+from lambdas.local_context import LocalContext
 
 MAX_RECEIVES = 3  # the first invocation and Lambda's two asynchronous retries
 FUNCTION_NAME = "augury-clickgen-local"
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-@dataclass
-class LocalContext:
-    """The parts of Lambda's context object that the handler and Powertools read."""
-
-    timeout_s: float = 900.0
-    function_name: str = FUNCTION_NAME
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = f"/aws/lambda/{FUNCTION_NAME}"
-    log_stream_name: str = "local"
-    _started: float = field(default_factory=time.monotonic)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        """An ARN of the shape Lambda passes."""
-        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the (simulated) timeout."""
-        return max(0, int((self.timeout_s - (time.monotonic() - self._started)) * 1000))
 
 
 def scheduled_event(
@@ -116,7 +92,7 @@ def run(
             receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             invocations += 1
             try:
-                result = handler(event, LocalContext())
+                result = handler(event, LocalContext(FUNCTION_NAME))
             except Exception as exc:
                 print(f"[runner] invocation failed ({receives}/{MAX_RECEIVES}): {exc}",
                       file=sys.stderr)  # fmt: skip

@@ -8,7 +8,15 @@ import subprocess
 import sys
 import time
 
-from localplatform import cdk_local, docker_compose, localstack_host, platform, procs, redis_server
+from localplatform import (
+    browser,
+    cdk_local,
+    docker_compose,
+    localstack_host,
+    platform,
+    procs,
+    redis_server,
+)
 from localplatform.config import PlatformConfig, PlatformConfigError
 
 
@@ -35,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     lg.add_argument("-n", "--lines", type=int, default=50, help="lines to show (default 50)")
     lg.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     sub.add_parser("env", help="print shell exports that point clients at the platform")
+    sub.add_parser("browser", help="install Chromium for the dashboard's browser tests")
     sub.add_parser("cdk-cli", help="install the pinned CDK CLI and cdklocal (npm ci)")
     sub.add_parser("deploy", help="deploy the CDK app's local mode to the running LocalStack")
     sub.add_parser("destroy", help="empty the local stacks' buckets and destroy the stacks")
@@ -88,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"export AUGURY_LOCALSTACK_URL={cfg.localstack_url}")
             print(f"export AUGURY_REDIS_URL={cfg.endpoints.redis_url}")
             print(f"export AWS_DEFAULT_REGION={cfg.endpoints.region}")
+        elif args.command == "browser":
+            print(browser.install())
         elif args.command == "cdk-cli":
             print(cdk_local.install_cli(cfg))
         elif args.command == "deploy":

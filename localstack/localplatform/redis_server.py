@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import redis
 
-from localplatform import procs
+from localplatform import apt, procs
 from localplatform.config import PlatformConfig
 from localplatform.console import step
 
@@ -57,17 +56,6 @@ def find_server(
     return str(link) if link.exists() else None
 
 
-def _can_apt() -> list[str] | None:
-    if shutil.which("apt-get") is None:
-        return None
-    if os.geteuid() == 0:
-        return []
-    sudo = shutil.which("sudo")
-    if sudo and subprocess.run([sudo, "-n", "true"], capture_output=True).returncode == 0:
-        return [sudo, "-n"]
-    return None
-
-
 def install(cfg: PlatformConfig) -> str:
     """Find a Redis server, installing Debian's redis-tools when none is present."""
     found = find_server(cfg)
@@ -75,21 +63,10 @@ def install(cfg: PlatformConfig) -> str:
         return found
     check_rdb = shutil.which(CHECK_RDB)
     if check_rdb is None:
-        prefix = _can_apt()
-        if prefix is None:
-            raise FileNotFoundError(MISSING_MESSAGE)
-        step(f"Redis: installing Debian's {APT_PACKAGE}")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run([*prefix, "apt-get", "update", "-qq"], capture_output=True, env=env)
-        result = subprocess.run(
-            [*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", APT_PACKAGE],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        apt.install([APT_PACKAGE], MISSING_MESSAGE)
         check_rdb = shutil.which(CHECK_RDB)
-        if result.returncode != 0 or check_rdb is None:
-            raise FileNotFoundError(f"{MISSING_MESSAGE}\napt-get said:\n{result.stderr[-2000:]}")
+        if check_rdb is None:
+            raise FileNotFoundError(f"{MISSING_MESSAGE}\n({APT_PACKAGE} has no {CHECK_RDB})")
     cfg.bin_dir.mkdir(parents=True, exist_ok=True)
     link = cfg.bin_dir / "redis-server"
     link.unlink(missing_ok=True)

@@ -37,6 +37,7 @@ def _image(conn: Any, prefix: str) -> dict[str, Any]:
         if conn.type(key) == "hash":
             h = conn.hgetall(key)
             h.pop("updated_ms", None)  # the time of the write
+            h.pop("final_ms", None)  # the time of the first final write
             out[key] = h
         else:
             out[key] = dict(conn.zrange(key, 0, -1, withscores=True))

@@ -14,6 +14,7 @@ from augury import events as contract
 from augury.endpoints import Endpoints
 from lambdas.clickgen import handler, local_runner, traffic
 from lambdas.clickgen.config import GeneratorConfig
+from lambdas.local_context import LocalContext
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def _read_stream(endpoints: Endpoints, name: str) -> list[bytes]:
 def test_handler_output_is_exactly_in_the_stream(endpoints: Endpoints, stream: str) -> None:
     detail = {"rate": 150, "duration_s": 20, "pace": False, "seed": 5}
     event = local_runner.scheduled_event("2026-11-23T17:30:00Z", detail)
-    summary = handler.lambda_handler(event, local_runner.LocalContext())
+    summary = handler.lambda_handler(event, LocalContext("clickgen-test"))
 
     received = _read_stream(endpoints, stream)
     assert summary["failed"] == 0

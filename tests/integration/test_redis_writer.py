@@ -39,7 +39,7 @@ def test_writes_are_absolute_so_repeating_them_changes_nothing(endpoints: Endpoi
 
     assert conn.hgetall(keys.window(60_000)) == {
         "events": "5", "users": "3", "sessions": "2", "bot_events": "11", "final": "1",
-        "updated_ms": "42", "evt:page_view": "4",
+        "updated_ms": "42", "final_ms": "42", "evt:page_view": "4",
     }  # fmt: skip
     assert conn.zrange(keys.window_pages(60_000), 0, -1, withscores=True) == [("/p/ü", 3.0)]
     sid = "u1|phone-1|61000"
@@ -103,13 +103,18 @@ def test_after_the_give_up_time_the_error_surfaces() -> None:
 def test_streaming_window_results_never_hide_the_session_count(endpoints: Endpoints) -> None:
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
     keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
-    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120)
+    clock = iter([1_000, 2_000, 3_000])
+    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120,
+                         clock_ms=lambda: next(clock))  # fmt: skip
     writer.windows([(60_000, 3, 2, None, 0, False)])  # early result: sessions absent -> 0
     assert conn.hget(keys.window(60_000), "sessions") == "0"
+    assert conn.hget(keys.window(60_000), "final_ms") is None  # not final yet
     writer.window_dims([(60_000, "sessions", 4, "hash")])  # sessions closed
     writer.windows([(60_000, 9, 5, None, 1, True)])  # the final result keeps them
-    assert conn.hgetall(keys.window(60_000)) | {"updated_ms": "x"} == {
+    assert conn.hgetall(keys.window(60_000)) == {
         "events": "9", "users": "5", "sessions": "4", "bot_events": "1", "final": "1",
-        "updated_ms": "x",
+        "updated_ms": "2000", "final_ms": "2000",
     }  # fmt: skip
+    writer.windows([(60_000, 9, 5, None, 1, True)])  # a restored job writes it again
+    assert conn.hmget(keys.window(60_000), "updated_ms", "final_ms") == ["3000", "2000"]
     conn.delete(*conn.scan_iter(f"{keys.prefix}*"))

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.parser import ValidationError
 from moto import mock_aws
 
 from lambdas.clickgen import handler, local_runner
+from lambdas.local_context import LocalContext
 
 STREAM = "unit-handler"
 
@@ -42,7 +43,7 @@ def test_scheduled_event_with_overrides_produces_its_window(
     event = local_runner.scheduled_event(
         "2026-11-23T17:30:00Z", {"rate": 40, "duration_s": 5, "pace": False, "seed": 9}
     )
-    result = handler.lambda_handler(event, local_runner.LocalContext())
+    result = handler.lambda_handler(event, LocalContext("clickgen-test"))
     assert result["window_start"] == "2026-11-23T17:30:00.000Z"
     assert result["window_end"] == "2026-11-23T17:30:05.000Z"
     assert result["sent"] == result["records"] == _count(kinesis) > 0
@@ -63,8 +64,8 @@ def test_scheduled_event_with_overrides_produces_its_window(
 def test_the_same_scheduled_time_gives_the_same_events(kinesis: Any) -> None:
     event = local_runner.scheduled_event("2026-11-23T17:31:00Z",
                                          {"duration_s": 3, "pace": False})  # fmt: skip
-    first = handler.lambda_handler(event, local_runner.LocalContext())
-    second = handler.lambda_handler(event, local_runner.LocalContext())
+    first = handler.lambda_handler(event, LocalContext("clickgen-test"))
+    second = handler.lambda_handler(event, LocalContext("clickgen-test"))
     assert first["records"] == second["records"]
     assert first["by_kind"] == second["by_kind"]
 
@@ -75,7 +76,7 @@ def test_the_same_scheduled_time_gives_the_same_events(kinesis: Any) -> None:
 def test_bad_overrides_are_rejected_naming_the_field(kinesis: Any, detail: dict[str, Any]) -> None:
     event = local_runner.scheduled_event("2026-11-23T17:30:00Z", detail)
     with pytest.raises(ValidationError, match=next(iter(detail))):
-        handler.lambda_handler(event, local_runner.LocalContext())
+        handler.lambda_handler(event, LocalContext("clickgen-test"))
 
 
 def test_undelivered_records_fail_the_invocation(
@@ -85,4 +86,4 @@ def test_undelivered_records_fail_the_invocation(
     event = local_runner.scheduled_event("2026-11-23T17:30:00Z",
                                          {"duration_s": 1, "pace": False})  # fmt: skip
     with pytest.raises(Exception, match=r"no-such-stream|ResourceNotFound"):
-        handler.lambda_handler(event, local_runner.LocalContext())
+        handler.lambda_handler(event, LocalContext("clickgen-test"))

@@ -1,0 +1,36 @@
+"""The local server's translation of HTTP requests into function URL events (pure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lambdas.read_api.config import ConfigError, ReadApiConfig
+from lambdas.read_api.local_server import function_url_event, static_file
+
+
+def test_a_request_becomes_a_payload_2_event() -> None:
+    event = function_url_event("GET", "/windows?from=1&to=2&to=3", {"Host": "h", "X-A": "b"},
+                               b"", "127.0.0.1")  # fmt: skip
+    assert event["version"] == "2.0" and event["rawPath"] == "/windows"
+    assert event["rawQueryString"] == "from=1&to=2&to=3"
+    assert event["queryStringParameters"] == {"from": "1", "to": "2,3"}  # as Lambda joins them
+    assert event["headers"] == {"host": "h", "x-a": "b"}
+    assert event["requestContext"]["http"]["method"] == "GET"
+    assert event["body"] is None and event["isBase64Encoded"] is False
+
+
+def test_static_files_stay_inside_the_dashboard(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text("x")
+    assert static_file("/dashboard/", tmp_path) == (tmp_path / "index.html").resolve()
+    assert static_file("/dashboard/../secret", tmp_path) is None
+    assert static_file("/dashboard/missing.js", tmp_path) is None
+
+
+def test_bad_settings_are_named() -> None:
+    with pytest.raises(ConfigError, match="READ_API_DEFAULT_MINUTES='0'"):
+        ReadApiConfig.from_env({"READ_API_DEFAULT_MINUTES": "0"})
+    with pytest.raises(ConfigError, match="AUGURY_REDIS_URL"):
+        ReadApiConfig.from_env({"AUGURY_REDIS_URL": "http://x"})
+    assert ReadApiConfig.from_env({}).default_minutes == 60
