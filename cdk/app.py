@@ -1,7 +1,8 @@
 """The CDK app: ``cdk synth`` / ``cdk deploy`` (AWS) and ``-c local=true`` (LocalStack).
 
-Stacks, split by concern: ``<Prefix>-Ingest``, ``-RawStorage``, ``-Processing`` (AWS only) and
-``-Observability``. The stage configuration comes from context (see ``cdk/config.py``).
+Stacks, split by concern: ``<Prefix>-Ingest``, ``-RawStorage``, ``-Processing`` and ``-ReadApi``
+(AWS only) and ``-Observability``. The stage configuration comes from context (see
+``cdk/config.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from cdk.stacks.ingest import IngestProps, IngestStack
 from cdk.stacks.observability import ObservabilityProps, ObservabilityStack
 from cdk.stacks.processing import ProcessingProps, ProcessingStack
 from cdk.stacks.raw_storage import RawStorageProps, RawStorageStack
+from cdk.stacks.read_api import ReadApiProps, ReadApiStack
 
 
 def stack_prefix(cfg: StageConfig) -> str:
@@ -44,6 +46,19 @@ def build(app: App, cfg: StageConfig) -> list[Stack]:
         )
         processing.add_dependency(storage)
         stacks.append(processing)
+        read_api = ReadApiStack(
+            app,
+            f"{name}-ReadApi",
+            ReadApiProps(
+                cfg,
+                processing.vpc,
+                processing.reader_security_group,
+                processing.cache_url,
+                processing.cache_secret,
+            ),
+            env=env,
+        )
+        stacks.append(read_api)
     observability = ObservabilityStack(
         app,
         f"{name}-Observability",

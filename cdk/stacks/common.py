@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from aws_cdk import BundlingOptions, DockerImage
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+
+from cdk.packaging import ROOT, LambdaBundler
 
 _RETENTION: Final = {
     1: logs.RetentionDays.ONE_DAY,
@@ -28,3 +32,21 @@ _RETENTION: Final = {
 def log_retention(days: int) -> logs.RetentionDays:
     """CloudWatch Logs retention for a number of days the stage configuration accepts."""
     return _RETENTION[days]
+
+
+def lambda_code() -> lambda_.Code:
+    """The Lambdas' one code asset: ``augury/``, ``lambdas/`` and the ``lambda`` group's pins.
+
+    Bundled on the host (never in Docker) by ``LambdaBundler``; the image is only CDK's
+    fallback and is never pulled.
+    """
+    return lambda_.Code.from_asset(
+        str(ROOT),
+        exclude=["*"],  # the bundler copies exactly what the functions need
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.13"),
+            # jsii passes the options positionally; the stub types them as kwargs.
+            local=LambdaBundler(),  # type: ignore[arg-type]
+        ),
+        asset_hash=LambdaBundler.source_hash(),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import BundlingOptions, DockerImage, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kinesis as kinesis
@@ -16,8 +16,7 @@ from constructs import Construct
 from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE, METRICS_NAMESPACE
 from cdk.config import StageConfig
 from cdk.nag import acknowledge
-from cdk.packaging import ROOT, LambdaBundler
-from cdk.stacks.common import log_retention
+from cdk.stacks.common import lambda_code, log_retention
 
 
 @dataclass(frozen=True)
@@ -89,16 +88,7 @@ class IngestStack(Stack):
             runtime=lambda_.Runtime.PYTHON_3_13,
             architecture=lambda_.Architecture.ARM_64,
             handler="lambdas.clickgen.handler.lambda_handler",
-            code=lambda_.Code.from_asset(
-                str(ROOT),
-                exclude=["*"],  # the bundler copies exactly what the function needs
-                bundling=BundlingOptions(
-                    image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.13"),
-                    # jsii passes the options positionally; the stub types them as kwargs.
-                    local=LambdaBundler(),  # type: ignore[arg-type]
-                ),
-                asset_hash=LambdaBundler.source_hash(),
-            ),
+            code=lambda_code(),
             memory_size=256,
             # The generator paces its events over the period; allow a minute of slack.
             timeout=Duration.seconds(min(900, period_s + 60)),

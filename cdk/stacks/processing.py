@@ -116,10 +116,18 @@ class ProcessingStack(Stack):
             self,
             "CacheSg",
             vpc=self.vpc,
-            description="Valkey: only the job",
+            description="Valkey: only the job and the read API",
             allow_all_outbound=False,
         )
         sg.add_ingress_rule(self.job_security_group, ec2.Port.tcp(CACHE_PORT), "Flink job")
+        self.reader_security_group = ec2.SecurityGroup(
+            self,
+            "CacheReaderSg",
+            vpc=self.vpc,
+            description="Cache readers (the read API)",
+            allow_all_outbound=True,
+        )
+        sg.add_ingress_rule(self.reader_security_group, ec2.Port.tcp(CACHE_PORT), "read API")
         subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids
         password = self.cache_secret.secret_value.unsafe_unwrap()  # a {{resolve:...}} reference
         if cfg.cache_mode == "serverless":
@@ -208,6 +216,11 @@ class ProcessingStack(Stack):
                 "CacheClusterId", f"{cfg.prefix}-cache-001", "DatabaseMemoryUsagePercentage", 80
             )
 
+    @property
+    def cache_url(self) -> str:
+        """The cache's URL, TLS, without the password (it comes from ``cache_secret``)."""
+        return f"rediss://{self.cache_user}@{self.cache_host}:{CACHE_PORT}/0"
+
     def property_groups(
         self, cfg: StageConfig, props: ProcessingProps
     ) -> dict[str, dict[str, str]]:
@@ -221,7 +234,7 @@ class ProcessingStack(Stack):
                 "start.position": "LATEST",
             },
             "sink": {
-                "redis.url": f"rediss://{self.cache_user}@{self.cache_host}:{CACHE_PORT}/0",
+                "redis.url": self.cache_url,
                 "redis.auth.secret.arn": self.cache_secret.secret_arn,
                 "redis.ttl.seconds": str(cfg.redis_ttl_hours * 3600),
                 "deadletter.path": f"s3://{self.raw_bucket.bucket_name}/{DEAD_LETTER_PREFIX}",

@@ -279,6 +279,31 @@ def test_local_mode_keeps_the_same_dashboard_sections(local: Templates) -> None:
         assert metric in body
 
 
+# --- ReadApi ------------------------------------------------------------------------------
+
+
+def test_read_api_is_a_vpc_lambda_behind_an_iam_function_url(aws: Templates) -> None:
+    read_api = aws["ReadApi"]
+    assert _only(read_api, "AWS::Lambda::Url")["AuthType"] == "AWS_IAM"
+    fn = _only(read_api, "AWS::Lambda::Function")
+    assert fn["Handler"] == "lambdas.read_api.handler.lambda_handler"
+    assert fn["Architectures"] == ["arm64"] and fn["Runtime"] == "python3.13"
+    assert len(fn["VpcConfig"]["SubnetIds"]) == 2
+    env = json.dumps(fn["Environment"]["Variables"])
+    assert "rediss://augury@" in env and "AUGURY_REDIS_AUTH_SECRET_ARN" in env
+    grants = [s for s in _statements(read_api) if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert len(grants) == 1
+    assert "ReadApiUrl" in read_api.to_json()["Outputs"]
+
+
+def test_the_cache_admits_the_job_and_the_read_api_only(aws: Templates) -> None:
+    rules = aws["Processing"].find_resources("AWS::EC2::SecurityGroupIngress")
+    sources = sorted(json.dumps(r["Properties"]["SourceSecurityGroupId"]) for r in rules.values()
+                     if r["Properties"].get("FromPort") == 6379)  # fmt: skip
+    assert len(sources) == 2
+    assert any("CacheReaderSg" in s for s in sources) and any("JobSg" in s for s in sources)
+
+
 # --- Security gate ------------------------------------------------------------------------
 
 

@@ -1,0 +1,95 @@
+"""ReadApi: the read API Lambda in the cache's VPC, behind a function URL with IAM auth.
+
+Only in the AWS mode: locally ``python -m lambdas.read_api`` serves the same handler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from cdk.config import StageConfig
+from cdk.nag import acknowledge
+from cdk.stacks.common import lambda_code, log_retention
+
+
+@dataclass(frozen=True)
+class ReadApiProps:
+    """Where the cache is and how to reach it (all from the processing stack)."""
+
+    config: StageConfig
+    vpc: ec2.IVpc
+    security_group: ec2.ISecurityGroup
+    """A security group the cache admits."""
+    cache_url: str
+    cache_secret: secretsmanager.ISecret
+
+
+class ReadApiStack(Stack):
+    """The read API: Lambda (arm64, Python 3.13) + function URL (``AWS_IAM``).
+
+    Callers need ``lambda:InvokeFunctionUrl`` on the function and sign with SigV4; the output
+    ``ReadApiUrl`` is the base URL (``/openapi.json`` documents the routes).
+    """
+
+    function: lambda_.Function
+    url: lambda_.FunctionUrl
+
+    def __init__(
+        self, scope: Construct, construct_id: str, props: ReadApiProps, **kwargs: object
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        cfg = props.config
+        log_group = logs.LogGroup(
+            self,
+            "ReadApiLogs",
+            retention=log_retention(cfg.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.function = lambda_.Function(
+            self,
+            "ReadApi",
+            description="Augury read API (function URL, IAM auth) over the Valkey results",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="lambdas.read_api.handler.lambda_handler",
+            code=lambda_code(),
+            memory_size=256,
+            timeout=Duration.seconds(10),
+            vpc=props.vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            security_groups=[props.security_group],
+            log_group=log_group,
+            environment={
+                "AUGURY_REDIS_URL": props.cache_url,
+                "AUGURY_REDIS_AUTH_SECRET_ARN": props.cache_secret.secret_arn,
+                "POWERTOOLS_SERVICE_NAME": "read-api",
+            },
+        )
+        props.cache_secret.grant_read(self.function)
+        self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)
+        CfnOutput(self, "ReadApiUrl", value=self.url.url, description="Read API base URL (SigV4)")
+        acknowledge(
+            self.function,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaBasicExecutionRole]",
+            "The AWS-managed basic execution role only allows writing the function's own logs.",
+        )
+        acknowledge(
+            self.function,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSLambdaVPCAccessExecutionRole]",
+            "The AWS-managed VPC access role only manages the function's own network interfaces.",
+        )
+        acknowledge(
+            self.function,
+            "AwsSolutions-L1",
+            "Pinned to Python 3.13: the bundle's compiled wheels (pydantic-core) are built for "
+            "it; move with LAMBDA_PYTHON in cdk/packaging.py.",
+        )
