@@ -21,17 +21,25 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from augury import events as contract
+from augury import read_model
 from augury.endpoints import Endpoints
 from augury.redis_keys import TOTAL_FIELDS, Keys
 from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE
+from demo import checks
+from flink_app.settings import JobSettings, merge_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 BUCKET = "augury-raw-local"
 MARKER_USER = "augury-demo-closer"
+_DEFAULTS = JobSettings.from_groups(merge_sources([], {}, {}))
+WATERMARK_DELAY_MS = _DEFAULTS.watermark_delay_ms
+WINDOW_MS = _DEFAULTS.window_ms
+"""The job runs with the default watermark delay and window size."""
 
 
 def step(message: str) -> None:
@@ -55,11 +63,12 @@ def raw_records(endpoints: Endpoints) -> int:
 class FlinkJob:
     """``python -m flink_app run`` in its own process group, logging to a file."""
 
-    def __init__(self, run_dir: Path, redis_url: str, localstack_url: str) -> None:
+    def __init__(self, run_dir: Path, redis_url: str, localstack_url: str,
+                 stream: str = DEFAULT_STREAM_NAME, sets: tuple[str, ...] = ()) -> None:  # fmt: skip
         self.log_path = run_dir / "flink.log"
         self.dead_letter = run_dir / "dead-letter"
         cmd = [
-            sys.executable, "-m", "flink_app", "run", "--stream", DEFAULT_STREAM_NAME,
+            sys.executable, "-m", "flink_app", "run", "--stream", stream,
             # LocalStack's Kinesis cannot parse the connector's AT_TIMESTAMP requests (LATEST
             # uses them too): read from the start and skip what arrived before this run.
             "--start-position", "TRIM_HORIZON",
@@ -67,6 +76,7 @@ class FlinkJob:
             "--set", f"source.aws.endpoint={localstack_url}", "--redis-url", redis_url,
             "--dead-letter", str(self.dead_letter), "--checkpoint-dir", str(run_dir / "chk"),
             "--set", "job.checkpoint.interval.seconds=10",
+            *(arg for item in sets for arg in ("--set", item)),
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if "FLINK" not in k}
         with self.log_path.open("w") as log:
@@ -140,22 +150,35 @@ def _totals(conn: Any, keys: Keys) -> dict[str, int]:
     return {k: int(v) for k, v in conn.hgetall(keys.totals).items()}
 
 
-CLOSE_AHEAD_MS = 15_000
-"""The closing marker's time ahead of the clock: past the watermark delay (5 s) and the
-one-second bot buckets of the last events sent."""
+CLOSE_MARGIN_MS = 2_000
+"""How far past the closing window's end plus the watermark delay the closing marker is: past
+the one-second bot buckets of the last events sent."""
 
 
-def _close_windows(endpoints: Endpoints) -> None:
-    """One valid event just ahead of the present: its watermark closes every window before."""
-    now_ms = int(time.time() * 1000) + CLOSE_AHEAD_MS
+def marker_time(now_ms: int, window_ms: int, delay_ms: int) -> int:
+    """The closing marker's event time: its watermark closes the window ``now_ms`` is in.
+
+    At most a window plus the delay ahead, well within the contract's future tolerance.
+    """
+    window_end = (now_ms // window_ms + 1) * window_ms
+    return window_end + delay_ms + CLOSE_MARGIN_MS
+
+
+def _close_windows(endpoints: Endpoints) -> tuple[int, int]:
+    """One valid event ahead of the present: its watermark closes every window of the traffic.
+
+    Returns when it was sent and its event time (epoch ms).
+    """
+    event_ms = marker_time(int(time.time() * 1000), WINDOW_MS, WATERMARK_DELAY_MS)
     line = contract.encode({
-        "event_id": f"closer-{now_ms}", "user_id": MARKER_USER, "device_id": "demo",
-        "client_event": "page_view", "client_timestamp": contract.format_timestamp(now_ms),
+        "event_id": f"closer-{event_ms}", "user_id": MARKER_USER, "device_id": "demo",
+        "client_event": "page_view", "client_timestamp": contract.format_timestamp(event_ms),
         "countrycode": "BE", "page_url": "/",
     })  # fmt: skip
     endpoints.client("kinesis").put_record(
         StreamName=DEFAULT_STREAM_NAME, Data=line, PartitionKey=MARKER_USER
     )
+    return int(time.time() * 1000), event_ms
 
 
 PROBE = b'{"probe": "augury-demo: is the job reading?"}\n'
@@ -180,16 +203,41 @@ def wait_until_reading(endpoints: Endpoints, conn: Any, keys: Keys, job: FlinkJo
     raise RuntimeError(f"the Flink job read none of {probes} probe records in 180 s")
 
 
-def summarize(endpoints: Endpoints, conn: Any, keys: Keys, produced: int, probes: int,
-              raw_before: int, job: FlinkJob) -> dict[str, Any]:  # fmt: skip
+@dataclass(frozen=True)
+class Run:
+    """What the run did: events produced, probes sent, when traffic and the marker went."""
+
+    produced: int
+    probes: int
+    raw_before: int
+    traffic_end_ms: int
+    marker_sent_ms: int
+    marker_event_ms: int
+
+
+def _finals(conn: Any, keys: Keys, run: Run) -> list[checks.FinalTiming]:
+    windows = read_model.windows(conn, keys, 0, 2**62, read_model.MAX_ITEMS)
+    return checks.final_timings(windows, WATERMARK_DELAY_MS, run.traffic_end_ms,
+                                run.marker_sent_ms, run.marker_event_ms)  # fmt: skip
+
+
+def late_final(t: checks.FinalTiming) -> dict[str, Any]:
+    """A window whose final result was late (or missing), for the summary."""
+    return {"window_ms": t.start_ms, "lag_s": None if t.lag_ms is None else t.lag_ms / 1000}
+
+
+def summarize(endpoints: Endpoints, conn: Any, keys: Keys, run: Run,
+              job: FlinkJob) -> dict[str, Any]:  # fmt: skip
     """The closing summary, once every produced event is accounted for (or a timeout)."""
+    produced, probes, raw_before = run.produced, run.probes, run.raw_before
     deadline = time.monotonic() + 180
     accounted = 0
     raw = 0
     while time.monotonic() < deadline:
         job.check()
+        # The probes are read and counted (invalid); they are not traffic. The closing marker is
+        # archived, but stays unclassified: its bot check waits for a watermark past it.
         accounted = sum(_totals(conn, keys).get(k, 0) for k in TOTAL_FIELDS) - probes
-        # The probes and the closing marker are in the archive too; they are not traffic.
         raw = raw_records(endpoints) - raw_before - probes - 1
         if accounted >= produced and raw >= produced:
             break
@@ -198,6 +246,10 @@ def summarize(endpoints: Endpoints, conn: Any, keys: Keys, produced: int, probes
     dead_expected = totals.get("invalid", 0) + totals.get("late", 0)
     while time.monotonic() < deadline and job.dead_letter_lines() < dead_expected:
         time.sleep(2)  # dead-letter files are committed at the job's next checkpoint
+    while time.monotonic() < deadline and any(t.final_ms is None for t in _finals(conn, keys, run)):
+        time.sleep(1)  # the windows the marker closes
+    finals = _finals(conn, keys, run)
+    lags = [t.lag_ms for t in finals if t.lag_ms is not None]
     windows = [int(w) for w in conn.zrange(keys.windows, 0, -1)]
     final = sum(1 for w in windows if conn.hget(keys.window(w), "final") == "1")
     return {
@@ -209,6 +261,14 @@ def summarize(endpoints: Endpoints, conn: Any, keys: Keys, produced: int, probes
         "windows": len(windows),
         "final_windows": final,
         "sessions": conn.zcard(keys.sessions),
+        # Every window that closed: final in Redis within the slack of becoming closable?
+        "finals": {
+            "closed_windows": len(finals),
+            "on_time": all(t.on_time for t in finals),
+            "slack_s": checks.FINAL_SLACK_MS / 1000,
+            "max_lag_s": max(lags) / 1000 if lags else None,
+            "late": [late_final(t) for t in finals if not t.on_time],
+        },
         "totals": totals,
         "dead_letter": {"lines": job.dead_letter_lines(), "path": str(job.dead_letter),
                         "invalid": totals.get("invalid", 0), "late": totals.get("late", 0),
@@ -216,7 +276,8 @@ def summarize(endpoints: Endpoints, conn: Any, keys: Keys, produced: int, probes
     }  # fmt: skip
 
 
-def _live(conn: Any, keys: Keys, job: FlinkJob, gen: Generator, minutes: float | None) -> None:
+def _live(conn: Any, keys: Keys, job: FlinkJob, gen: Generator, minutes: float | None,
+          dashboard: str) -> None:  # fmt: skip
     from rich.live import Live
 
     from demo import live
@@ -226,9 +287,30 @@ def _live(conn: Any, keys: Keys, job: FlinkJob, gen: Generator, minutes: float |
         while minutes is None or time.monotonic() - started < minutes * 60:
             job.check()
             header = (f"Augury demo: {gen.produced} events produced in {gen.invocations} "
-                      f"scheduled runs; Ctrl-C stops")  # fmt: skip
+                      f"scheduled runs; dashboard {dashboard}; Ctrl-C stops")  # fmt: skip
             view.update(live.render(live.snapshot(conn, keys), header))
             time.sleep(1)
+
+
+def record_run(state_dir: Path, fields: dict[str, Any]) -> None:
+    """Merge ``fields`` into ``demo/latest.json`` (the notebook finds the last run there)."""
+    path = state_dir / "demo" / "latest.json"
+    current = json.loads(path.read_text()) if path.exists() and "run_dir" not in fields else {}
+    path.write_text(json.dumps({**current, **fields}, indent=2))
+
+
+def start_api(redis_url: str, port: int) -> Any:
+    """The read API and the dashboard page on a background thread (any free port if taken)."""
+    os.environ["AUGURY_REDIS_URL"] = redis_url
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    from lambdas.read_api import handler
+    from lambdas.read_api.local_server import BackgroundServer
+
+    try:
+        return BackgroundServer(handler.lambda_handler, port=port)
+    except OSError as exc:
+        step(f"port {port} is taken ({exc.strerror}); the read API takes a free one")
+        return BackgroundServer(handler.lambda_handler, port=0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--headless", action="store_true", help="no live view; summary at the end")
     p.add_argument("--duration", type=float,
                    help="minutes to run (default: until Ctrl-C; 3 when headless)")  # fmt: skip
+    p.add_argument("--api-port", type=int, default=8088,
+                   help="read API and dashboard port (default 8088; 0: any free)")  # fmt: skip
     args = p.parse_args(argv)
     minutes = args.duration if args.duration else (3.0 if args.headless else None)
 
@@ -258,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["AUGURY_LOCALSTACK_URL"] = cfg.localstack_url
     step("3/6 deploying the CDK app's local mode with cdklocal")
     cdk_local.deploy(cfg)
+    api = start_api(endpoints.redis_url, args.api_port)
+    step(f"read API on {api.url} (OpenAPI {api.url}/openapi.json); dashboard {api.url}/dashboard/")
 
     keys = Keys()
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
@@ -267,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         conn.delete(*stale)
     run_dir = cfg.state_dir / "demo" / time.strftime("%Y%m%dT%H%M%S")
     run_dir.mkdir(parents=True)
+    record_run(cfg.state_dir, {"run_dir": str(run_dir), "started_ms": int(time.time() * 1000)})
     raw_before = raw_records(endpoints)
     step(f"4/6 starting the Flink job (Kinesis -> Redis); log: {run_dir / 'flink.log'}")
     job = FlinkJob(run_dir, endpoints.redis_url, cfg.localstack_url)
@@ -290,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
                 step(f"{gen.produced} events produced; totals {_totals(conn, keys)}")
         else:
             step("6/6 live view")
-            _live(conn, keys, job, gen, minutes)
+            _live(conn, keys, job, gen, minutes, f"{api.url}/dashboard/")
     except KeyboardInterrupt:
         step("stopping the generator and the job (make down stops the platform)")
         gen.stop(wait=False)
@@ -303,15 +390,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     step("stopping the generator (its current minute of traffic finishes first)")
     gen.stop(wait=True)
+    traffic_end_ms = int(time.time() * 1000)
     step("closing the last windows and checking that every event is accounted for")
-    _close_windows(endpoints)
+    sent_ms, event_ms = _close_windows(endpoints)
+    run = Run(gen.produced, probes, raw_before, traffic_end_ms, sent_ms, event_ms)
     try:
-        summary = summarize(endpoints, conn, keys, gen.produced, probes, raw_before, job)
+        summary = summarize(endpoints, conn, keys, run, job)
     finally:
         job.stop()
+        api.stop()
     print(json.dumps(summary, indent=2), file=gen.real_stdout)
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    record_run(cfg.state_dir, {"summary": summary})
     step("done; the platform stays up for inspection (make status; make down)")
-    return 0 if summary["balanced"] else 1
+    return 0 if summary["balanced"] and summary["finals"]["on_time"] else 1
 
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
 """``make demo HEADLESS=1``: the whole pipeline for two minutes, every event accounted for.
 
-Runs the real demo: CDK local deploy, the generator on its EventBridge schedule, Firehose to
-S3, the streaming Flink job into Redis. It exits 0 only when the events produced, the raw
-records in S3 and Redis's totals (accepted + invalid + duplicates + bots + late) are equal and
-the dead letter holds every invalid and late event.
+Runs the real demo once for the module: CDK local deploy, the generator on its EventBridge
+schedule, Firehose to S3, the streaming Flink job into Redis. Then checks the balance, the
+timeliness of the final results, and runs the exploration notebook against that run.
 """
 
 from __future__ import annotations
@@ -15,20 +14,62 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import nbformat
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_headless_demo_balances(platform_up: Any) -> None:
+def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if "FLINK" not in k}
     env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'localstack'}"
+    return env
+
+
+@pytest.fixture(scope="module")
+def demo(platform_up: Any) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "demo", "--headless", "--duration", "2"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+        [sys.executable, "-m", "demo", "--headless", "--duration", "2", "--api-port", "0"],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.stdout, done.stderr[-4000:]
+    summary: dict[str, Any] = json.loads(done.stdout)
+    summary["returncode"] = done.returncode
+    summary["stderr"] = done.stderr[-4000:]
+    return summary
+
+
+def test_every_event_produced_is_in_s3_and_accounted_for_in_redis(demo: dict[str, Any]) -> None:
+    assert demo["balanced"] and demo["produced"] > 1000, demo["stderr"]
+    assert demo["produced"] == demo["raw_records_in_s3"] == demo["accounted_in_redis"]
+    totals = demo["totals"]
+    assert totals["late"] > 0 and totals["bot_events"] > 0 and totals["invalid"] > 0
+    assert demo["dead_letter"]["lines"] == totals["invalid"] + totals["late"]
+    assert demo["final_windows"] >= 1 and demo["sessions"] > 0
+
+
+def test_every_closed_window_is_final_within_end_plus_delay_plus_10s(demo: dict[str, Any]) -> None:
+    finals = demo["finals"]
+    assert finals["closed_windows"] >= 2 and finals["slack_s"] == 10
+    assert finals["on_time"], finals["late"]
+    assert demo["returncode"] == 0, demo["stderr"]
+
+
+def test_the_notebook_runs_top_to_bottom_against_the_run(demo: dict[str, Any],
+                                                         tmp_path: Path) -> None:  # fmt: skip
+    out = tmp_path / "explore.ipynb"
+    env = _env() | {"AUGURY_NOTEBOOK_EXPECT_BALANCED": "true"}
+    done = subprocess.run(
+        [sys.executable, "-m", "notebooks", "--output", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-4000:]
-    summary = json.loads(done.stdout)
-    assert summary["balanced"] and summary["produced"] > 1000
-    assert summary["produced"] == summary["raw_records_in_s3"] == summary["accounted_in_redis"]
-    totals = summary["totals"]
-    assert totals["late"] > 0 and totals["bot_events"] > 0 and totals["invalid"] > 0
-    assert summary["final_windows"] >= 1 and summary["sessions"] > 0
+    executed = nbformat.read(out, as_version=4)  # type: ignore[no-untyped-call]
+    outputs = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    pngs = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) >= 4  # sessions per minute, durations, funnel, countries
+    text = "".join(o.get("text", "") for o in outputs)
+    read = demo["accounted_in_redis"] + demo["probes"]  # the closing marker is in flight
+    assert f"read and classified by the job: {read}" in text
+    assert "every difference is explained" in text
