@@ -18,7 +18,7 @@ export PYTHONPATH := $(CURDIR):$(CURDIR)/localstack
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PLATFORM := $(PY) -m localplatform
 
-.PHONY: help venv install up down status logs demo api openapi generate flink-jar flink-zip stream replay synth deploy-local \
+.PHONY: help venv install up down status logs demo api openapi notebook notebook-run dashboard-png generate flink-jar flink-zip stream replay synth deploy-local \
 	destroy-local cdk-cli test test-unit lint bench clean
 
 help: ## Show the targets
@@ -64,6 +64,16 @@ openapi: venv ## Regenerate docs/openapi.json from the read API's code
 	@$(PY) -m lambdas.read_api --openapi > docs/openapi.json
 	@echo "[make] wrote docs/openapi.json"
 
+notebook: venv flink-jar ## Open notebooks/ in JupyterLab (installs the notebook group)
+	@$(UV) sync --frozen --quiet --inexact --python $(PYTHON) --no-default-groups $(GROUPS) --group notebook
+	@$(VENV)/bin/jupyter lab notebooks/explore.ipynb
+
+notebook-run: venv flink-jar ## Run notebooks/explore.ipynb unattended against the last demo run
+	@$(PY) -m notebooks $(ARGS)
+
+dashboard-png: venv ## Render the local CloudWatch dashboard to .local/state/dashboard.png (GetMetricData)
+	@$(PLATFORM) dashboard-png $(ARGS)
+
 generate: venv ## Run the click generator once against LocalStack (ARGS="--rate 200 --duration 60")
 	@$(PY) -m lambdas.clickgen $(ARGS)
 
@@ -107,7 +117,7 @@ replay: venv flink-jar ## Replay raw NDJSON into Redis on a local Flink mini-clu
 lint: venv ## ruff and mypy
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy augury lambdas flink_app cdk demo localstack/localplatform tests bench
+	@$(VENV)/bin/mypy augury lambdas flink_app cdk demo notebooks localstack/localplatform tests bench
 
 test: venv flink-jar flink-zip ## Install what the tests need and run the whole suite (platform started if down)
 	@$(PLATFORM) install
