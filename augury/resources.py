@@ -16,7 +16,7 @@ LOCAL_SCHEDULE_QUEUE: Final = "augury-clickgen-schedule"
 LOCAL_SCHEDULE_RULE: Final = "augury-clickgen-schedule"
 """The local EventBridge rule that stands in for the Lambda's schedule."""
 
-JOB_METRICS: Final = ("Accepted", "Invalid", "Duplicates", "BotEvents", "Late", "WatermarkLagMs")
+JOB_METRICS: Final = ("Accepted", "Invalid", "Duplicates", "BotEvents", "Late", "ResultAgeMs")
 """Counters the Flink job publishes to ``METRICS_NAMESPACE`` (dimension ``job``)."""
 
 GENERATOR_METRICS: Final = ("EventsSent", "FailedRecords", "ThrottledRecords")

@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="any property, e.g. windows.early.fire.seconds=2")  # fmt: skip
     run.add_argument("--properties", type=Path,
                      help="a properties file (Managed Flink's JSON property groups)")  # fmt: skip
+    run.add_argument("--no-metrics", action="store_true",
+                     help="do not publish the job's counters to CloudWatch every 10 s")  # fmt: skip
     r = sub.add_parser(
         "replay",
         help="bounded BATCH replay of raw NDJSON files (plain or .gz) into Redis",
@@ -90,6 +92,21 @@ def _totals_line(redis_url: str, key: str) -> str:
     except redis.RedisError as exc:
         return f"redis unavailable ({exc})"
     return ", ".join(f"{k!s}={v!s}" for k, v in sorted(totals.items())) or "no results yet"
+
+
+def _metrics_publisher(redis_url: str, keys: Any) -> Any:
+    """The job's counters to CloudWatch (namespace Augury, job=sessionizer), or None."""
+    import redis
+
+    from augury.cloudwatch import JobMetricsPublisher
+    from augury.endpoints import Endpoints
+
+    try:
+        conn = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=2)
+        return JobMetricsPublisher(Endpoints.from_env().client("cloudwatch"), conn, keys)
+    except Exception as exc:
+        print(f"[run] CloudWatch metrics off: {exc}", file=sys.stderr)
+        return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,11 +155,19 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     url = job.redis_url(s)
+    publisher = None if args.no_metrics else _metrics_publisher(url, Keys(s.key_prefix))
 
     def progress() -> None:
+        nonlocal publisher
         while not stop.wait(10):
             line = _totals_line(url, totals_key)
             print(f"[run] {time.monotonic() - started:.0f}s: {line}", file=sys.stderr)
+            if publisher is not None:
+                try:
+                    publisher.publish()
+                except Exception as exc:  # metrics never stop the job
+                    print(f"[run] CloudWatch metrics off: {exc}", file=sys.stderr)
+                    publisher = None
 
     threading.Thread(target=progress, daemon=True).start()
     try:

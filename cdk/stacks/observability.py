@@ -17,6 +17,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
+from augury.cloudwatch import JOB_DIMENSION
 from augury.resources import GENERATOR_METRICS, JOB_METRICS, METRICS_NAMESPACE
 from cdk.config import StageConfig
 
@@ -176,7 +177,8 @@ class ObservabilityStack(Stack):
         )
 
     def _processing(self, props: ObservabilityProps) -> None:
-        job_metrics = [_augury(name, "job", "sessionizer") for name in JOB_METRICS]
+        job_metrics = [_augury(name, *JOB_DIMENSION) for name in JOB_METRICS[:5]]
+        job_metrics.append(_augury(JOB_METRICS[5], *JOB_DIMENSION, statistic="Maximum"))
         widgets: list[cw.IWidget] = [
             cw.TextWidget(markdown="## Processing: Flink and the cache", width=24, height=1),
             cw.GraphWidget(
@@ -184,7 +186,7 @@ class ObservabilityStack(Stack):
                 left=job_metrics[:5],
                 width=8,
             ),
-            cw.GraphWidget(title="Job: watermark lag (ms)", left=job_metrics[5:], width=8),
+            cw.GraphWidget(title="Job: newest result age (ms)", left=job_metrics[5:], width=8),
         ]
         if props.application is not None:
             app = props.application
@@ -231,11 +233,11 @@ class ObservabilityStack(Stack):
         self.dashboard.add_widgets(*widgets)
 
 
-def _augury(name: str, dimension: str, value: str) -> cw.Metric:
+def _augury(name: str, dimension: str, value: str, statistic: str = "Sum") -> cw.Metric:
     return cw.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
         dimensions_map={dimension: value},
-        statistic="Sum",
+        statistic=statistic,
         period=PERIOD,
     )

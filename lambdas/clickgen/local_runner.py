@@ -4,6 +4,7 @@ LocalStack community cannot run Lambda code without Docker. Locally, an EventBri
 (``rate(1 minute)``) targets an SQS queue instead; this runner long-polls the queue and invokes
 the handler with each scheduled event, as Lambda's asynchronous invocation would: a failed
 invocation is retried (the message becomes visible again) up to twice, then dropped and logged.
+The handler's EMF metric lines reach CloudWatch (LocalStack's) as Lambda's log lines would.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from augury.cloudwatch import forward_emf
 from augury.endpoints import Endpoints
 from augury.resources import LOCAL_SCHEDULE_QUEUE, LOCAL_SCHEDULE_RULE
 from lambdas.local_context import LocalContext
@@ -78,6 +80,7 @@ def run(
 ) -> int:
     """Invoke ``handler`` for every scheduled event in the queue; the invocations made."""
     sqs = endpoints.client("sqs")
+    cloudwatch = endpoints.client("cloudwatch")
     stop = stop or threading.Event()
     invocations = 0
     while not stop.is_set() and (max_invocations is None or invocations < max_invocations):
@@ -92,7 +95,8 @@ def run(
             receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             invocations += 1
             try:
-                result = handler(event, LocalContext(FUNCTION_NAME))
+                with forward_emf(cloudwatch):  # as CloudWatch does with Lambda's log lines
+                    result = handler(event, LocalContext(FUNCTION_NAME))
             except Exception as exc:
                 print(f"[runner] invocation failed ({receives}/{MAX_RECEIVES}): {exc}",
                       file=sys.stderr)  # fmt: skip

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from localplatform import (
     browser,
@@ -43,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     lg.add_argument("-n", "--lines", type=int, default=50, help="lines to show (default 50)")
     lg.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
     sub.add_parser("env", help="print shell exports that point clients at the platform")
+    png = sub.add_parser("dashboard-png", help="render a CloudWatch dashboard to a PNG")
+    png.add_argument("--name", default="augury-local-pipeline", help="dashboard name")
+    png.add_argument("--minutes", type=int, default=60, help="time range (default 60)")
+    png.add_argument("--out", type=Path, default=Path(".local/state/dashboard.png"),
+                     help="PNG path (default .local/state/dashboard.png)")  # fmt: skip
     sub.add_parser("browser", help="install Chromium for the dashboard's browser tests")
     sub.add_parser("cdk-cli", help="install the pinned CDK CLI and cdklocal (npm ci)")
     sub.add_parser("deploy", help="deploy the CDK app's local mode to the running LocalStack")
@@ -97,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"export AUGURY_LOCALSTACK_URL={cfg.localstack_url}")
             print(f"export AUGURY_REDIS_URL={cfg.endpoints.redis_url}")
             print(f"export AWS_DEFAULT_REGION={cfg.endpoints.region}")
+        elif args.command == "dashboard-png":
+            from localplatform import dashboard_png
+
+            cloudwatch = cfg.endpoints.client("cloudwatch")
+            points = dashboard_png.render(cloudwatch, args.name, args.out, args.minutes)
+            with_data = sum(1 for n in points.values() if n)
+            print(f"wrote {args.out}: {len(points)} metric widgets, {with_data} with data")
         elif args.command == "browser":
             print(browser.install())
         elif args.command == "cdk-cli":

@@ -108,14 +108,13 @@ def deploy(cfg: PlatformConfig) -> dict[str, Any]:
 
 
 def ensure_dashboards(cfg: PlatformConfig) -> list[str]:
-    """Create the synthesized dashboards where LocalStack's CloudFormation did not.
+    """Create (or update) the synthesized dashboards, which LocalStack's CloudFormation skips.
 
     LocalStack reports ``AWS::CloudWatch::Dashboard`` as created without creating it; the body
     is taken from the deployed template and its references resolved from the deployed stacks.
     """
     cfn = cfg.endpoints.client("cloudformation")
     cloudwatch = cfg.endpoints.client("cloudwatch")
-    existing = {d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]}
     exports = {e["Name"]: e["Value"] for e in cfn.list_exports().get("Exports", [])}
     created = []
     for stack in _local_stacks(cfn):
@@ -131,8 +130,6 @@ def ensure_dashboards(cfg: PlatformConfig) -> list[str]:
                 continue
             props = resource["Properties"]
             name = props["DashboardName"]
-            if name in existing:
-                continue
             context = {
                 "AWS::Region": cfg.endpoints.region,
                 "AWS::AccountId": LOCAL_ACCOUNT,

@@ -222,7 +222,7 @@ def test_dashboard_covers_every_part_of_the_pipeline(aws: Templates) -> None:
         "DeliveryToS3.DataFreshness",
         "numRecordsInPerSecond",
         "lastCheckpointDuration",
-        "WatermarkLagMs",
+        "ResultAgeMs",
         "Late",
         "EngineCPUUtilization",
         "BytesUsedForCache",
