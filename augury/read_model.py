@@ -17,7 +17,7 @@ from augury.redis_keys import COUNTRY_FIELD_PREFIX, EVENT_FIELD_PREFIX, TOTAL_FI
 WINDOW_MS = 60_000
 """The windows' size (``windows.size.seconds``), in milliseconds."""
 MAX_ITEMS = 1_000
-"""The most items one read returns (windows, sessions, pages)."""
+"""The most items one API request may ask for (windows, sessions, pages)."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def top(counts: Iterable[tuple[str, float]], limit: int) -> list[PageCount]:
 
 
 def _clamp(limit: int) -> int:
-    return max(1, min(limit, MAX_ITEMS))
+    return max(1, limit)
 
 
 def window_starts(conn: Any, keys: Keys, from_ms: int, to_ms: int, limit: int) -> list[int]:
