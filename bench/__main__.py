@@ -6,12 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import clickgen, flink_replay, harness, redis_writes
+from bench import clickgen, flink_replay, freshness, harness, redis_writes
 
 BENCHMARKS: dict[str, Callable[[], harness.BenchResult]] = {
     "redis_writes": redis_writes.run,
     "clickgen": clickgen.run,
     "flink_replay": flink_replay.run,
+    "freshness": freshness.run,
 }
 
 

@@ -42,9 +42,25 @@ class BenchResult:
     measurements: list[Measurement] = field(default_factory=list)
     notes: str = ""
     peak_tree_rss_mb: float | None = None
+    latency: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Latency distributions (``n``, ``p50_s``, ``p99_s``, ``mean_s``), the first the baseline."""
+
+    def latency_ratios(self) -> dict[str, dict[str, float]]:
+        """Each distribution's p50 and p99 divided by the baseline's."""
+        if not self.latency:
+            return {}
+        base = next(iter(self.latency.values()))
+        return {
+            name: {
+                q: round(d[q] / base[q], 2) for q in ("p50_s", "p99_s") if d.get(q) and base.get(q)
+            }
+            for name, d in self.latency.items()
+        }
 
     def ratios(self) -> dict[str, float]:
         """Each variant's throughput divided by the baseline's."""
+        if not self.measurements:
+            return {}
         base = self.measurements[0].per_second
         return {m.name: m.per_second / base for m in self.measurements}
 
@@ -122,6 +138,26 @@ def to_markdown(results: list[BenchResult]) -> str:
                 f"| {r.benchmark} | {m.name} | {m.items} | {m.seconds:.3f} | "
                 f"{m.per_second:,.0f} {r.unit} | {ratios[m.name]:.2f} |"
             )
+    for r in results:
+        if not r.latency:
+            continue
+        latency_ratios = r.latency_ratios()
+        lines += [
+            "",
+            f"| {r.benchmark} latency | n | p50 s | p99 s | p50 vs baseline | p99 vs baseline |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name, d in r.latency.items():
+            q = latency_ratios.get(name, {})
+            cells = [
+                d.get("p50_s", "-"),
+                d.get("p99_s", "-"),
+                q.get("p50_s", "-"),
+                q.get("p99_s", "-"),
+            ]
+            lines.append(f"| {name} | {int(d.get('n', 0))} | " + " | ".join(map(str, cells)) + " |")
+        if r.peak_tree_rss_mb is not None:
+            lines += ["", f"Peak memory: {r.peak_tree_rss_mb:,.0f} MiB. {r.notes}"]
     return "\n".join(lines) + "\n"
 
 
@@ -136,7 +172,7 @@ def write(results: list[BenchResult], stem: str) -> tuple[Path, Path]:
         },
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "results": [
-            {**asdict(r), "ratios": r.ratios(),
+            {**asdict(r), "ratios": r.ratios(), "latency_ratios": r.latency_ratios(),
              "per_second": {m.name: m.per_second for m in r.measurements}}
             for r in results
         ],

@@ -63,8 +63,14 @@ def raw_records(endpoints: Endpoints) -> int:
 class FlinkJob:
     """``python -m flink_app run`` in its own process group, logging to a file."""
 
-    def __init__(self, run_dir: Path, redis_url: str, localstack_url: str,
-                 stream: str = DEFAULT_STREAM_NAME, sets: tuple[str, ...] = ()) -> None:  # fmt: skip
+    def __init__(
+        self,
+        run_dir: Path,
+        redis_url: str,
+        localstack_url: str,
+        stream: str = DEFAULT_STREAM_NAME,
+        sets: tuple[str, ...] = (),
+    ) -> None:
         self.log_path = run_dir / "flink.log"
         self.dead_letter = run_dir / "dead-letter"
         cmd = [
