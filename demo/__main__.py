@@ -85,6 +85,7 @@ class FlinkJob:
             *(arg for item in sets for arg in ("--set", item)),
         ]  # fmt: skip
         env = {k: v for k, v in os.environ.items() if "FLINK" not in k}
+        env["FLINK_LOG_DIR"] = str(run_dir)  # the JVM's own log next to this run's files
         with self.log_path.open("w") as log:
             self.proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
