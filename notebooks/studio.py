@@ -48,6 +48,7 @@ def download_raw(endpoints: Endpoints, bucket: str, dest: Path, since_ms: int = 
                  prefix: str = RAW_PREFIX) -> RawDownload:  # fmt: skip
     """Copy the raw objects written at or after ``since_ms`` (S3 LastModified) into ``dest``."""
     s3 = endpoints.client("s3")
+    since_ms = since_ms // 1000 * 1000  # LastModified has whole seconds (LocalStack truncates)
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.iterdir():
         old.unlink()
