@@ -10,6 +10,9 @@ DEFAULT_STREAM_NAME: Final = "augury-clicks"
 METRICS_NAMESPACE: Final = "Augury"
 """CloudWatch namespace of the pipeline's own metrics (the generator's EMF, the job's counters)."""
 
+LOCAL_RAW_BUCKET: Final = "augury-raw-local"
+"""Locally, the raw archive's bucket (in AWS: ``augury-<env>-raw-<account>``)."""
+
 LOCAL_SCHEDULE_QUEUE: Final = "augury-clickgen-schedule"
 """Locally, the EventBridge schedule delivers to this SQS queue; the local runner reads it."""
 

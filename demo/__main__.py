@@ -13,7 +13,6 @@ checks that every event is accounted for, prints a JSON summary and exits 0 when
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import signal
@@ -26,15 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from augury import events as contract
-from augury import read_model
+from augury import raw_archive, read_model
 from augury.endpoints import Endpoints
 from augury.redis_keys import TOTAL_FIELDS, Keys
-from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE
+from augury.resources import DEFAULT_STREAM_NAME, LOCAL_RAW_BUCKET, LOCAL_SCHEDULE_QUEUE
 from demo import checks
 from flink_app.settings import JobSettings, merge_sources
 
 ROOT = Path(__file__).resolve().parents[1]
-BUCKET = "augury-raw-local"
 MARKER_USER = "augury-demo-closer"
 _DEFAULTS = JobSettings.from_groups(merge_sources([], {}, {}))
 WATERMARK_DELAY_MS = _DEFAULTS.watermark_delay_ms
@@ -49,15 +47,7 @@ def step(message: str) -> None:
 
 def raw_records(endpoints: Endpoints) -> int:
     """Records (lines) in the raw archive."""
-    s3 = endpoints.client("s3")
-    count = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="raw/"):
-        for obj in page.get("Contents", []):
-            body = s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
-            if body[:2] == b"\x1f\x8b":  # GZIP on AWS; LocalStack writes plain text
-                body = gzip.decompress(body)
-            count += body.count(b"\n")
-    return count
+    return sum(obj.records for obj in raw_archive.objects(endpoints.client("s3"), LOCAL_RAW_BUCKET))
 
 
 class FlinkJob:

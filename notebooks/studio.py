@@ -10,7 +10,6 @@ event and names the contract rule an invalid one breaks.
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import json
 import re
 import sys
@@ -21,15 +20,13 @@ from typing import Any
 
 import pandas as pd
 
-from augury import read_model
+from augury import raw_archive, read_model
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
 from flink_app import job, sql
 from flink_app.inputs import SUFFIXES
 from flink_app.settings import JobSettings, merge_sources
 
-RAW_PREFIX = "raw/"
-LOCAL_BUCKET = "augury-raw-local"
 ALL = 10**9
 WATERMARK_DELAY_MS = JobSettings.from_groups(merge_sources([], {}, {})).watermark_delay_ms
 """The job's default watermark delay (the notebook's in-flight bound)."""
@@ -45,29 +42,20 @@ class RawDownload:
 
 
 def download_raw(endpoints: Endpoints, bucket: str, dest: Path, since_ms: int = 0,
-                 prefix: str = RAW_PREFIX) -> RawDownload:  # fmt: skip
+                 prefix: str = raw_archive.RAW_PREFIX) -> RawDownload:  # fmt: skip
     """Copy the raw objects written at or after ``since_ms`` (S3 LastModified) into ``dest``."""
-    s3 = endpoints.client("s3")
-    since_ms = since_ms // 1000 * 1000  # LastModified has whole seconds (LocalStack truncates)
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.iterdir():
         old.unlink()
     objects = records = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            if obj["Key"].endswith("/") or obj["LastModified"].timestamp() * 1000 < since_ms:
-                continue
-            body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
-            plain = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
-            # LocalStack's Firehose keeps the `!{timestamp:...}` prefix expressions literally
-            # in its keys: name the copies by number and base name only.
-            base = re.sub(r"[^A-Za-z0-9._-]", "_", obj["Key"].rsplit("/", 1)[-1]).removesuffix(
-                ".gz"
-            )
-            name = f"{objects:06d}-{base}" + ("" if base.endswith(SUFFIXES) else ".ndjson")
-            (dest / name).write_bytes(plain)
-            objects += 1
-            records += plain.count(b"\n")
+    for obj in raw_archive.objects(endpoints.client("s3"), bucket, prefix, since_ms):
+        # LocalStack's Firehose keeps the `!{timestamp:...}` prefix expressions literally in
+        # its keys: name the copies by number and base name only.
+        base = re.sub(r"[^A-Za-z0-9._-]", "_", obj.key.rsplit("/", 1)[-1]).removesuffix(".gz")
+        name = f"{objects:06d}-{base}" + ("" if base.endswith(SUFFIXES) else ".ndjson")
+        (dest / name).write_bytes(obj.body)
+        objects += 1
+        records += obj.records
     print(f"[studio] {objects} raw objects, {records} records from s3://{bucket}/{prefix}",
           file=sys.stderr)  # fmt: skip
     return RawDownload(dest, objects, records)

@@ -11,6 +11,7 @@ from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from augury.resources import LOCAL_RAW_BUCKET
 from cdk.config import StageConfig
 from cdk.nag import acknowledge, acknowledge_all, arn_finding
 
@@ -30,7 +31,7 @@ DEAD_LETTER_PREFIX: Final = "dead-letter/"
 
 def raw_bucket_name(cfg: StageConfig, account: str) -> str:
     """The raw bucket's name: ``augury-<env>-raw-<account>`` (``augury-raw-local`` locally)."""
-    return "augury-raw-local" if cfg.local else f"{cfg.prefix}-raw-{account}"
+    return LOCAL_RAW_BUCKET if cfg.local else f"{cfg.prefix}-raw-{account}"
 
 
 @dataclass(frozen=True)

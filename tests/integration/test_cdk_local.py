@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE
+from augury.resources import DEFAULT_STREAM_NAME, LOCAL_RAW_BUCKET, LOCAL_SCHEDULE_QUEUE
 from localplatform import cdk_local
 from localplatform.config import PlatformConfig
 
-RAW_BUCKET = "augury-raw-local"
+RAW_BUCKET = LOCAL_RAW_BUCKET
 STACKS = {"Augury-local-Ingest", "Augury-local-RawStorage", "Augury-local-Observability"}
 
 
