@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
-from aws_cdk import BundlingOptions, DockerImage
+from aws_cdk import BundlingOptions, DockerImage, Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from constructs import Construct
 
+from cdk.config import StageConfig
+from cdk.nag import acknowledge
 from cdk.packaging import ROOT, LambdaBundler
 
 _RETENTION: Final = {
@@ -50,3 +53,52 @@ def lambda_code() -> lambda_.Code:
         ),
         asset_hash=LambdaBundler.source_hash(),
     )
+
+
+def python_function(
+    scope: Construct,
+    construct_id: str,
+    cfg: StageConfig,
+    *,
+    description: str,
+    handler: str,
+    timeout: Duration,
+    **options: Any,
+) -> lambda_.Function:
+    """A Lambda of the project's code asset (Python 3.13, arm64) with its own log group.
+
+    ``options`` are further ``lambda_.Function`` properties (environment, VPC, tracing, ...).
+    The acknowledgments every such function shares are added here.
+    """
+    log_group = logs.LogGroup(
+        scope,
+        f"{construct_id}Logs",
+        retention=log_retention(cfg.log_retention_days),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    fn = lambda_.Function(
+        scope,
+        construct_id,
+        description=description,
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        architecture=lambda_.Architecture.ARM_64,
+        handler=handler,
+        code=lambda_code(),
+        memory_size=options.pop("memory_size", 256),
+        timeout=timeout,
+        log_group=log_group,
+        **options,
+    )
+    acknowledge(
+        fn,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AWSLambdaBasicExecutionRole]",
+        "The AWS-managed basic execution role only allows writing the function's own logs.",
+    )
+    acknowledge(
+        fn,
+        "AwsSolutions-L1",
+        "Pinned to Python 3.13: the bundle's compiled wheels (pydantic-core) are built for "
+        "it; move with LAMBDA_PYTHON in cdk/packaging.py.",
+    )
+    return fn

@@ -9,14 +9,13 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE, METRICS_NAMESPACE
 from cdk.config import StageConfig
 from cdk.nag import acknowledge
-from cdk.stacks.common import lambda_code, log_retention
+from cdk.stacks.common import python_function
 
 
 @dataclass(frozen=True)
@@ -75,26 +74,16 @@ class IngestStack(Stack):
 
     def _generator(self, cfg: StageConfig) -> lambda_.Function:
         period_s = cfg.schedule_minutes * 60
-        log_group = logs.LogGroup(
-            self,
-            "GeneratorLogs",
-            retention=log_retention(cfg.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        fn = lambda_.Function(
+        fn = python_function(
             self,
             "Generator",
+            cfg,
             description="Augury mock-click generator (EventBridge schedule -> Kinesis)",
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            architecture=lambda_.Architecture.ARM_64,
             handler="lambdas.clickgen.handler.lambda_handler",
-            code=lambda_code(),
-            memory_size=256,
             # The generator paces its events over the period; allow a minute of slack.
             timeout=Duration.seconds(min(900, period_s + 60)),
             reserved_concurrent_executions=2,
             tracing=lambda_.Tracing.ACTIVE,
-            log_group=log_group,
             environment={
                 "AUGURY_STREAM_NAME": self.stream.stream_name,
                 "CLICKGEN_RATE": f"{cfg.generator_rate:.6g}",
@@ -104,18 +93,6 @@ class IngestStack(Stack):
             },
         )
         self.stream.grant_write(fn)
-        acknowledge(
-            fn,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AWSLambdaBasicExecutionRole]",
-            "The AWS-managed basic execution role only allows writing the function's own logs.",
-        )
-        acknowledge(
-            fn,
-            "AwsSolutions-L1",
-            "Pinned to Python 3.13: the bundle's compiled wheels (pydantic-core) are built for "
-            "it; move with LAMBDA_PYTHON in cdk/packaging.py.",
-        )
         acknowledge(
             fn,
             "AwsSolutions-IAM5[Resource::*]",

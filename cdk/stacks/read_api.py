@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from cdk.config import StageConfig
 from cdk.nag import acknowledge
-from cdk.stacks.common import lambda_code, log_retention
+from cdk.stacks.common import python_function
 
 
 @dataclass(frozen=True)
@@ -46,26 +45,16 @@ class ReadApiStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         cfg = props.config
-        log_group = logs.LogGroup(
-            self,
-            "ReadApiLogs",
-            retention=log_retention(cfg.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        self.function = lambda_.Function(
+        self.function = python_function(
             self,
             "ReadApi",
+            cfg,
             description="Augury read API (function URL, IAM auth) over the Valkey results",
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            architecture=lambda_.Architecture.ARM_64,
             handler="lambdas.read_api.handler.lambda_handler",
-            code=lambda_code(),
-            memory_size=256,
             timeout=Duration.seconds(10),
             vpc=props.vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
             security_groups=[props.security_group],
-            log_group=log_group,
             environment={
                 "AUGURY_REDIS_URL": props.cache_url,
                 "AUGURY_REDIS_AUTH_SECRET_ARN": props.cache_secret.secret_arn,
@@ -78,18 +67,6 @@ class ReadApiStack(Stack):
         acknowledge(
             self.function,
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AWSLambdaBasicExecutionRole]",
-            "The AWS-managed basic execution role only allows writing the function's own logs.",
-        )
-        acknowledge(
-            self.function,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AWSLambdaVPCAccessExecutionRole]",
             "The AWS-managed VPC access role only manages the function's own network interfaces.",
-        )
-        acknowledge(
-            self.function,
-            "AwsSolutions-L1",
-            "Pinned to Python 3.13: the bundle's compiled wheels (pydantic-core) are built for "
-            "it; move with LAMBDA_PYTHON in cdk/packaging.py.",
         )
