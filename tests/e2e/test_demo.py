@@ -26,8 +26,8 @@ def _env() -> dict[str, str]:
     return env
 
 
-# 40 events/s: bot bursts are a Poisson process (2% of traffic, bursts of 11+ events), so at
-# the default 20/s two minutes hold no detectable burst about one run in 25; at 40/s, 1 in 600.
+# 40 events/s: bot bursts are a Poisson process (2% of traffic, bursts of 11-30 events), so at
+# the default 20/s two minutes hold no burst about one run in 10; at 40/s under one in 100.
 @pytest.fixture(scope="module")
 def demo(platform_up: Any) -> dict[str, Any]:
     done = subprocess.run(
