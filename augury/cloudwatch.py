@@ -21,13 +21,13 @@ from typing import Any, TextIO
 
 from augury import read_model
 from augury.read_model import Totals
-from augury.redis_keys import Keys
+from augury.redis_keys import TOTAL_FIELDS, Keys
 from augury.resources import JOB_METRICS, METRICS_NAMESPACE
 
 JOB_DIMENSION = ("job", "sessionizer")
 """The dimension of the job's metrics (the dashboard's widgets name it)."""
-_TOTAL_OF_METRIC = dict(zip(JOB_METRICS[:5], ("accepted", "invalid", "duplicates",
-                                              "bot_events", "late"), strict=True))  # fmt: skip
+_TOTAL_OF_METRIC = dict(zip(JOB_METRICS[:-1], TOTAL_FIELDS, strict=True))
+"""Each counter metric and the total it counts (``JOB_METRICS`` lists them in that order)."""
 
 Datum = dict[str, Any]
 
@@ -126,7 +126,7 @@ def job_metric_data(before: Totals, now: Totals, newest_update_ms: int | None, n
                                          "Unit": "Count"}))  # fmt: skip
     if newest_update_ms is not None:
         age = float(max(0, now_ms - newest_update_ms))
-        data.append((METRICS_NAMESPACE, {"MetricName": JOB_METRICS[5], "Dimensions": dims,
+        data.append((METRICS_NAMESPACE, {"MetricName": JOB_METRICS[-1], "Dimensions": dims,
                                          "Timestamp": stamp, "Value": age,
                                          "Unit": "Milliseconds"}))  # fmt: skip
     return data
@@ -152,9 +152,8 @@ class JobMetricsPublisher:
     def publish(self) -> list[tuple[str, Datum]]:
         """Read the totals, publish the counts since the last call; the data sent."""
         now = read_model.totals(self.conn, self.keys)
-        newest = read_model.newest_windows(self.conn, self.keys, 1)
-        data = job_metric_data(self.baseline, now, newest[0].updated_ms if newest else None,
-                               int(time.time() * 1000), self.job)  # fmt: skip
+        newest = read_model.newest_update_ms(self.conn, self.keys)
+        data = job_metric_data(self.baseline, now, newest, int(time.time() * 1000), self.job)
         put(self.cloudwatch, data)
         self.baseline = now
         return data

@@ -19,6 +19,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import boto3
 
+from augury import env as env_names
+from augury.settings import SettingsError
+
 LOCALSTACK_HOST = "127.0.0.1"
 LOCALSTACK_PORT = 4566
 DEFAULT_LOCALSTACK_URL = f"http://{LOCALSTACK_HOST}:{LOCALSTACK_PORT}"
@@ -29,21 +32,18 @@ LOCALSTACK_ACCOUNT_ID = "000000000000"
 LOCALSTACK_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
 
-class EndpointError(ValueError):
-    """An endpoint setting is malformed; the message names the setting."""
-
-
 def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     parts = urlsplit(value)
     needs_host = parts.scheme != "unix"
     if parts.scheme not in schemes or (needs_host and not parts.hostname):
-        raise EndpointError(
-            f"{name}={value!r} is not a valid URL; expected {'|'.join(schemes)}://HOST:PORT"
+        raise SettingsError(
+            f"environment variable {name}={value!r} is not a valid URL; expected "
+            f"{'|'.join(schemes)}://HOST:PORT"
         )
     try:
         _ = parts.port
     except ValueError as exc:
-        raise EndpointError(f"{name}={value!r} has an invalid port") from exc
+        raise SettingsError(f"environment variable {name}={value!r} has an invalid port") from exc
     return value
 
 
@@ -59,15 +59,15 @@ class Endpoints:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Endpoints:
         """Read the endpoints from the environment (see the module docstring)."""
         env = os.environ if env is None else env
-        localstack_url = env.get("AUGURY_LOCALSTACK_URL") or None
+        localstack_url = env.get(env_names.LOCALSTACK_URL) or None
         if localstack_url is not None:
-            _check_url("AUGURY_LOCALSTACK_URL", localstack_url, ("http", "https"))
+            _check_url(env_names.LOCALSTACK_URL, localstack_url, ("http", "https"))
         redis_url = _check_url(
-            "AUGURY_REDIS_URL",
-            env.get("AUGURY_REDIS_URL") or DEFAULT_REDIS_URL,
+            env_names.REDIS_URL,
+            env.get(env_names.REDIS_URL) or DEFAULT_REDIS_URL,
             ("redis", "rediss", "unix"),
         )
-        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+        region = next((env[n] for n in env_names.REGION if env.get(n)), DEFAULT_REGION)
         return cls(localstack_url=localstack_url, redis_url=redis_url, region=region)
 
     @classmethod

@@ -3,6 +3,8 @@
 The one reader of what the Flink job writes: the read API, the demo's terminal view, the
 notebook and the tests use it. ``parse_*`` functions are pure (hash fields in, dataclass out);
 the others take a ``redis.Redis`` opened with ``decode_responses=True`` and pipeline their reads.
+Windows are as long as the pipeline settings say (``augury.settings``, ``window_ms``): Redis
+holds their starts only.
 """
 
 from __future__ import annotations
@@ -14,15 +16,13 @@ from typing import Any
 
 from augury.redis_keys import COUNTRY_FIELD_PREFIX, EVENT_FIELD_PREFIX, TOTAL_FIELDS, Keys
 
-WINDOW_MS = 60_000
-"""The windows' size (``windows.size.seconds``), in milliseconds."""
 MAX_ITEMS = 1_000
 """The most items one API request may ask for (windows, sessions, pages)."""
 
 
 @dataclass(frozen=True)
 class Window:
-    """One one-minute window's metrics."""
+    """One window's metrics."""
 
     start_ms: int
     end_ms: int
@@ -82,12 +82,12 @@ def _int(fields: Mapping[str, str], name: str) -> int:
     return int(fields.get(name) or 0)
 
 
-def parse_window(start_ms: int, fields: Mapping[str, str]) -> Window:
+def parse_window(start_ms: int, fields: Mapping[str, str], *, window_ms: int) -> Window:
     """A window from its hash's fields."""
     final_ms = fields.get("final_ms")
     return Window(
         start_ms=start_ms,
-        end_ms=start_ms + WINDOW_MS,
+        end_ms=start_ms + window_ms,
         events=_int(fields, "events"),
         users=_int(fields, "users"),
         sessions=_int(fields, "sessions"),
@@ -145,24 +145,35 @@ def window_starts(conn: Any, keys: Keys, from_ms: int, to_ms: int, limit: int) -
     return [int(m) for m in members]
 
 
-def windows(conn: Any, keys: Keys, from_ms: int, to_ms: int, limit: int = 60) -> list[Window]:
+def windows(conn: Any, keys: Keys, from_ms: int, to_ms: int, limit: int = 60, *,
+            window_ms: int) -> list[Window]:  # fmt: skip
     """The windows starting in [from_ms, to_ms], newest first (at most ``limit``)."""
     starts = window_starts(conn, keys, from_ms, to_ms, limit)
     pipe = conn.pipeline(transaction=False)
     for start in starts:
         pipe.hgetall(keys.window(start))
-    return [parse_window(s, f) for s, f in zip(starts, pipe.execute(), strict=True) if f]
+    return [parse_window(s, f, window_ms=window_ms)
+            for s, f in zip(starts, pipe.execute(), strict=True) if f]  # fmt: skip
 
 
-def newest_windows(conn: Any, keys: Keys, count: int) -> list[Window]:
+def newest_windows(conn: Any, keys: Keys, count: int, *, window_ms: int) -> list[Window]:
     """The ``count`` newest windows, newest first."""
-    return windows(conn, keys, 0, 2**62, count)
+    return windows(conn, keys, 0, 2**62, count, window_ms=window_ms)
 
 
-def window(conn: Any, keys: Keys, start_ms: int) -> Window | None:
+def newest_update_ms(conn: Any, keys: Keys) -> int | None:
+    """When the newest window was last written (epoch ms), or None before the first result."""
+    starts = window_starts(conn, keys, 0, 2**62, 1)
+    if not starts:
+        return None
+    updated = conn.hget(keys.window(starts[0]), "updated_ms")
+    return int(updated) if updated else None
+
+
+def window(conn: Any, keys: Keys, start_ms: int, *, window_ms: int) -> Window | None:
     """One window, or None when Redis holds none starting at ``start_ms``."""
     fields = conn.hgetall(keys.window(start_ms))
-    return parse_window(start_ms, fields) if fields else None
+    return parse_window(start_ms, fields, window_ms=window_ms) if fields else None
 
 
 def top_pages(conn: Any, keys: Keys, starts: Iterable[int], limit: int = 5) -> list[PageCount]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 DEFAULT_STREAM_NAME: Final = "augury-clicks"
@@ -16,11 +17,18 @@ LOCAL_RAW_BUCKET: Final = "augury-raw-local"
 LOCAL_SCHEDULE_QUEUE: Final = "augury-clickgen-schedule"
 """Locally, the EventBridge schedule delivers to this SQS queue; the local runner reads it."""
 
-LOCAL_SCHEDULE_RULE: Final = "augury-clickgen-schedule"
-"""The local EventBridge rule that stands in for the Lambda's schedule."""
+LOCAL_SCHEDULE_RULE: Final = "augury-local-clickgen-schedule"
+"""Locally, the EventBridge rule of the generator's schedule (the CDK local mode deploys it; the
+local runner creates it only when no deploy did)."""
 
 JOB_METRICS: Final = ("Accepted", "Invalid", "Duplicates", "BotEvents", "Late", "ResultAgeMs")
-"""Counters the Flink job publishes to ``METRICS_NAMESPACE`` (dimension ``job``)."""
+"""What the Flink job publishes to ``METRICS_NAMESPACE`` (dimension ``job``): one counter per
+``augury.redis_keys.TOTAL_FIELDS`` total, in that order, then the age of the newest result."""
 
 GENERATOR_METRICS: Final = ("EventsSent", "FailedRecords", "ThrottledRecords")
 """The generator's EMF metrics in ``METRICS_NAMESPACE`` (dimension ``service=clickgen``)."""
+
+FLINK_JAR_NAME: Final = "augury-flink-connectors.jar"
+FLINK_JAR: Final = Path(__file__).resolve().parents[1] / "flink_app" / "target" / FLINK_JAR_NAME
+"""The job's jar (ParseClick, the Kinesis connector) as ``make flink-jar`` builds it; the Managed
+Flink zip carries it as ``lib/<FLINK_JAR_NAME>``."""

@@ -25,13 +25,17 @@ from typing import Any
 
 import redis
 
+from augury import env as env_names
 from augury import events as contract
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
+from augury.settings import PipelineSettings
 from bench.harness import BenchResult, Measurement, tree_rss_mb
 
-WINDOW_MS = 60_000
-TRAFFIC_S = float(os.environ.get("AUGURY_BENCH_FRESHNESS_SECONDS", "150"))
+SETTINGS = PipelineSettings.from_env()
+"""The job runs with these (the environment's), and the bench reads them."""
+WINDOW_MS = SETTINGS.window_ms
+TRAFFIC_S = float(os.environ.get(env_names.BENCH_FRESHNESS_SECONDS, "150"))
 PROBE_S = 5.0
 BATCH = 500
 USERS = 100_000  # so that no user comes near the bot threshold (10 events in a second)
@@ -212,7 +216,8 @@ def _stack_pids() -> list[int]:
 
 def run() -> BenchResult:
     """Kinesis round trip (baseline) against early and final results in Redis."""
-    from demo.__main__ import FlinkJob
+    from demo.runners import FlinkJob
+    from localplatform.config import PlatformConfig
 
     endpoints = Endpoints.local()
     kinesis = endpoints.client("kinesis")
@@ -245,7 +250,8 @@ def run() -> BenchResult:
         skip_before = int(time.time() * 1000)
         job = FlinkJob(run_dir, endpoints.redis_url, endpoints.localstack_url or "", stream,
                        (f"sink.redis.key.prefix={keys.prefix}",
-                        f"source.skip.arrived.before.ms={skip_before}"))  # fmt: skip
+                        f"source.skip.arrived.before.ms={skip_before}"),
+                       jobs_dir=PlatformConfig.from_env().jobs_dir, name="bench-flink")  # fmt: skip
         _wait_reading(kinesis, stream, conn, keys, job)
         produced = Produced()
         stop = threading.Event()
@@ -264,7 +270,8 @@ def run() -> BenchResult:
         produce(endpoints, stream, producers, rate, TRAFFIC_S, produced)
         traffic_s = time.perf_counter() - started
         # A marker past the last window's end closes it (its watermark passes the end).
-        end = (int(time.time() * 1000) // WINDOW_MS + 1) * WINDOW_MS + 7_000
+        end = (int(time.time() * 1000) // WINDOW_MS + 1) * WINDOW_MS
+        end += SETTINGS.watermark_delay_ms + 2_000
         _, marker = _event(0, end)
         kinesis.put_record(StreamName=stream, Data=marker, PartitionKey="marker")
         deadline = time.monotonic() + 240
@@ -304,9 +311,10 @@ def run() -> BenchResult:
     result.peak_tree_rss_mb = round(peak["mb"], 1)
     result.notes = (
         f"{produced.count} events over {traffic_s:.0f} s into a 1-shard LocalStack stream; "
-        f"windows {WINDOW_MS // 1000} s, early results every 5 s of event time, watermark "
-        "delay 5 s; peak memory is the RSS of the whole local stack (LocalStack, Redis, the "
-        "job's JVM and Python workers, this process)"
+        f"windows {WINDOW_MS // 1000} s, early results every "
+        f"{SETTINGS.early_fire_ms // 1000} s of event time, watermark delay "
+        f"{SETTINGS.watermark_delay_ms // 1000} s; peak memory is the RSS of the whole local "
+        "stack (LocalStack, Redis, the job's JVM and Python workers, this process)"
     )
     return result
 

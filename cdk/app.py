@@ -14,7 +14,8 @@ from typing import Any
 
 from aws_cdk import App, Environment, Stack, Tags
 
-from cdk.config import ConfigError, StageConfig
+from augury.settings import SettingsError
+from cdk.config import StageConfig
 from cdk.nag import add_security_gate
 from cdk.stacks.ingest import IngestProps, IngestStack
 from cdk.stacks.observability import ObservabilityProps, ObservabilityStack
@@ -92,7 +93,7 @@ def main() -> int:
     """Entry point of ``cdk.json``'s ``app`` command."""
     try:
         app = create_app()
-    except ConfigError as exc:
+    except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     app.synth()

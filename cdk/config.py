@@ -1,8 +1,11 @@
 """The stage configuration: one typed, validated record read from CDK context.
 
 Every setting has a default here; ``cdk.json`` (``context``) and ``-c key=value`` flags override
-it. Values from ``-c`` arrive as strings and are parsed to the field's type. A bad value fails
-the synth with a message naming the setting.
+it. Values from ``-c`` arrive as strings and are parsed to the field's type. The pipeline's own
+settings (window size, session gap, watermark delay, ... : ``augury.settings.PIPELINE``) are
+read through the shared settings object under their CDK context keys, so the synth validates
+them exactly as the job does. A bad value fails the synth with ``SettingsError`` naming the
+context key.
 """
 
 from __future__ import annotations
@@ -13,11 +16,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
+from augury.settings import (
+    PIPELINE,
+    PIPELINE_DEFAULTS,
+    PipelineSettings,
+    SettingsError,
+    cdk_context,
+    invalid,
+)
+
 CACHE_MODES: Final = ("serverless", "replication-group")
-
-
-class ConfigError(ValueError):
-    """A context setting is missing, malformed or out of range."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +56,6 @@ class StageConfig:
     """[flink_autoscaling] Let Managed Flink scale parallelism on CPU."""
     checkpoint_interval_seconds: int = 60
     """[checkpoint_interval_seconds] Flink checkpoint interval."""
-    session_gap_seconds: int = 60
-    """[session_gap_seconds] Inactivity that ends a session."""
-    window_seconds: int = 60
-    """[window_seconds] Tumbling window size."""
-    lateness_seconds: int = 5
-    """[lateness_seconds] Watermark delay: how late an event may be and still count."""
     firehose_buffer_seconds: int = 60
     """[firehose_buffer_seconds] Firehose buffering interval (0..900)."""
     firehose_buffer_mib: int = 64
@@ -64,12 +66,13 @@ class StageConfig:
     """[raw_glacier_days] ... then to Glacier Flexible Retrieval."""
     raw_expire_days: int = 365
     """[raw_expire_days] ... and expire after this many days."""
-    redis_ttl_hours: int = 24
-    """[redis_ttl_hours] Retention of the Redis keys the job writes."""
     log_retention_days: int = 30
     """[log_retention_days] CloudWatch Logs retention of the Lambda and the Flink app."""
     alarm_email: str = ""
     """[alarm_email] Optional address subscribed to the alarm topic."""
+    pipeline: PipelineSettings = PIPELINE_DEFAULTS
+    """The pipeline settings (context keys ``window_seconds``, ``session_gap_seconds``, ... as
+    ``augury.settings.PIPELINE`` names them), passed to the job and the read API."""
 
     def __post_init__(self) -> None:
         checks: list[tuple[str, bool, str]] = [
@@ -99,9 +102,6 @@ class StageConfig:
                 10 <= self.checkpoint_interval_seconds <= 3600,
                 "must be 10..3600",
             ),
-            ("session_gap_seconds", 1 <= self.session_gap_seconds <= 86400, "must be 1..86400"),
-            ("window_seconds", 1 <= self.window_seconds <= 3600, "must be 1..3600"),
-            ("lateness_seconds", 0 <= self.lateness_seconds <= 3600, "must be 0..3600"),
             ("firehose_buffer_seconds", 0 <= self.firehose_buffer_seconds <= 900, "must be 0..900"),
             ("firehose_buffer_mib", 1 <= self.firehose_buffer_mib <= 128, "must be 1..128"),
             ("raw_ia_days", self.raw_ia_days >= 30, "must be at least 30 (S3 Standard-IA minimum)"),
@@ -115,7 +115,6 @@ class StageConfig:
                 self.raw_expire_days >= self.raw_glacier_days + 90,
                 "must be at least raw_glacier_days + 90 (Glacier minimum storage)",
             ),
-            ("redis_ttl_hours", 1 <= self.redis_ttl_hours <= 24 * 400, "must be 1..9600"),
             (
                 "log_retention_days",
                 self.log_retention_days in _LOG_RETENTION_DAYS,
@@ -129,7 +128,7 @@ class StageConfig:
         ]
         for name, ok, rule in checks:
             if not ok:
-                raise ConfigError(f"context setting {name}={getattr(self, name)!r} {rule}")
+                raise invalid(f"CDK context key {name}", getattr(self, name), rule)
 
     @property
     def prefix(self) -> str:
@@ -143,17 +142,19 @@ class StageConfig:
 
     @classmethod
     def keys(cls) -> list[str]:
-        """The context keys this configuration reads."""
-        return [f.name for f in fields(cls)]
+        """The context keys this configuration reads (the stage's, then the pipeline's)."""
+        return [f.name for f in _own_fields()] + [s.context for s in PIPELINE if s.context]
 
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> StageConfig:
         """Read each setting with ``get(key)`` (``try_get_context``); None keeps the default."""
         values: dict[str, Any] = {}
-        for f in fields(cls):
+        for f in _own_fields():
             raw = get(f.name)
             if raw is not None:
                 values[f.name] = _parse(f, raw)
+        context = {s.context: get(s.context) for s in PIPELINE if s.context}
+        values["pipeline"] = PipelineSettings.from_channels(cdk_context(context))
         return cls(**values)
 
     @classmethod
@@ -161,11 +162,16 @@ class StageConfig:
         """Read the settings from a plain mapping (tests, scripts)."""
         unknown = sorted(set(context) - set(cls.keys()))
         if unknown:
-            raise ConfigError(f"unknown context setting(s) {unknown}; known: {cls.keys()}")
+            raise SettingsError(f"unknown CDK context key(s) {unknown}; known: {cls.keys()}")
         return cls.from_context(context.get)
 
 
 _LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731)
+
+
+def _own_fields() -> list[dataclasses.Field[Any]]:
+    """The stage's own settings (the pipeline's come from ``augury.settings``)."""
+    return [f for f in fields(StageConfig) if f.name != "pipeline"]
 
 
 def _parse(f: dataclasses.Field[Any], raw: Any) -> Any:
@@ -186,6 +192,4 @@ def _parse(f: dataclasses.Field[Any], raw: Any) -> Any:
             return int(str(raw).strip())
         return str(raw)
     except ValueError:
-        raise ConfigError(
-            f"context setting {f.name}={raw!r} is not a valid {kind.__name__}"
-        ) from None
+        raise invalid(f"CDK context key {f.name}", raw, f"is not a valid {kind.__name__}") from None

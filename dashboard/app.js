@@ -3,6 +3,7 @@
 "use strict";
 
 const REFRESH_MS = 5000;
+const MINUTE_MS = 60 * 1000;
 const params = new URLSearchParams(location.search);
 const MINUTES = Math.max(1, Number(params.get("minutes")) || 60);
 const SVG = "http://www.w3.org/2000/svg";
@@ -10,7 +11,6 @@ const DURATION_BUCKETS = [ // [label, min ms (inclusive), max ms (exclusive)]
   ["<10s", 0, 10e3], ["10-30s", 10e3, 30e3], ["30-60s", 30e3, 60e3], ["1-2m", 60e3, 120e3],
   ["2-5m", 120e3, 300e3], ["5-10m", 300e3, 600e3], ["10m+", 600e3, Infinity],
 ];
-const TOTALS = ["accepted", "invalid", "duplicates", "bot_events", "late"];
 
 async function api(path) {
   const response = await fetch(path, { headers: { Accept: "application/json" } });
@@ -36,7 +36,15 @@ function empty(svg, text) {
   el("text", { x: w / 2, y: h / 2, "text-anchor": "middle", class: "empty" }, svg).textContent = text;
 }
 
-const clock = (ms) => new Date(ms).toISOString().slice(11, 16);
+// Windows are as long as the pipeline settings say (the API's window_ms): label them to the
+// second when they are not whole minutes.
+let windowMs = MINUTE_MS;
+const clock = (ms) => new Date(ms).toISOString().slice(11, windowMs % MINUTE_MS ? 19 : 16);
+
+function windowSize(ms) {
+  if (ms % MINUTE_MS) return `${ms / 1000}-second`;
+  return ms === MINUTE_MS ? "one-minute" : `${ms / MINUTE_MS}-minute`;
+}
 
 function lineChart(svg, windows, series) {
   if (!windows.length) return empty(svg, "no windows in range yet");
@@ -60,7 +68,8 @@ function lineChart(svg, windows, series) {
     rows.forEach((r, i) => {
       const dot = el("circle", {
         class: `point ${s} ${r.final ? "final" : "early"}`, cx: x(i), cy: y(r[s]), r: 3.5,
-        "data-series": s, "data-window": r.start_ms, "data-value": r[s], "data-final": r.final ? 1 : 0,
+        "data-series": s, "data-window": r.start_ms, "data-end": r.end_ms, "data-value": r[s],
+        "data-final": r.final ? 1 : 0,
       }, svg);
       el("title", {}, dot).textContent = `${clock(r.start_ms)} ${s}: ${r[s]}${r.final ? "" : " (early)"}`;
     });
@@ -102,7 +111,7 @@ function durations(sessions) {
 
 function tiles(totals, health) {
   const box = document.getElementById("totals");
-  box.replaceChildren(...TOTALS.map((name) => {
+  box.replaceChildren(...Object.keys(totals).map((name) => {
     const tile = document.createElement("div");
     tile.className = "tile";
     tile.dataset.total = name;
@@ -119,20 +128,23 @@ function tiles(totals, health) {
 async function refresh() {
   const status = document.getElementById("status");
   const to = Date.now();
-  const range = `from=${to - MINUTES * 60000}&to=${to}`;
+  const range = `from=${to - MINUTES * MINUTE_MS}&to=${to}`;
   try {
     const [win, pages, sess, totals, health] = await Promise.all([
       api(`/windows?${range}&limit=1000`), api(`/pages/top?${range}&limit=10`),
       api(`/sessions?${range}&limit=1000`), api("/totals"), api("/health"),
     ]);
-    lineChart(document.getElementById("per-minute"), win.windows, ["events", "users", "sessions"]);
+    windowMs = win.window_ms;
+    for (const node of document.querySelectorAll(".window-size")) node.textContent = windowSize(windowMs);
+    lineChart(document.getElementById("per-window"), win.windows, ["events", "users", "sessions"]);
     barChart(document.getElementById("top-pages"), pages.pages.map((p) => ({ label: p.page_url, value: p.events })), "no pages yet");
     barChart(document.getElementById("countries"), countries(win.windows), "no countries yet");
     barChart(document.getElementById("session-durations"), durations(sess.sessions), "no closed sessions yet");
     tiles(totals, health);
     status.className = "";
     status.textContent = `${win.windows.length} windows, ${sess.sessions.length} sessions; updated ${new Date().toISOString().slice(11, 19)} UTC`;
-    document.body.dataset.from = to - MINUTES * 60000;
+    document.body.dataset.from = to - MINUTES * MINUTE_MS;
+    document.body.dataset.windowMs = windowMs;
     document.body.dataset.to = to;
     document.body.dataset.rendered = String(Number(document.body.dataset.rendered || 0) + 1);
   } catch (err) {

@@ -6,6 +6,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from augury.endpoints import DEFAULT_REGION, LOCALSTACK_ACCOUNT_ID
+
 
 @dataclass
 class LocalContext:
@@ -27,7 +29,9 @@ class LocalContext:
     @property
     def invoked_function_arn(self) -> str:
         """An ARN of the shape Lambda passes."""
-        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+        return (
+            f"arn:aws:lambda:{DEFAULT_REGION}:{LOCALSTACK_ACCOUNT_ID}:function:{self.function_name}"
+        )
 
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the (simulated) timeout."""

@@ -12,7 +12,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE, METRICS_NAMESPACE
+from augury import env as env_names
+from augury.resources import (
+    DEFAULT_STREAM_NAME,
+    LOCAL_SCHEDULE_QUEUE,
+    LOCAL_SCHEDULE_RULE,
+    METRICS_NAMESPACE,
+)
 from cdk.config import StageConfig
 from cdk.nag import acknowledge
 from cdk.stacks.common import python_function
@@ -61,7 +67,7 @@ class IngestStack(Stack):
         self.schedule = events.Rule(
             self,
             "GeneratorSchedule",
-            rule_name=f"{cfg.prefix}-clickgen-schedule",
+            rule_name=LOCAL_SCHEDULE_RULE if cfg.local else f"{cfg.prefix}-clickgen-schedule",
             description="Invokes the mock-click generator once per period",
             schedule=schedule,
         )
@@ -85,11 +91,11 @@ class IngestStack(Stack):
             reserved_concurrent_executions=2,
             tracing=lambda_.Tracing.ACTIVE,
             environment={
-                "AUGURY_STREAM_NAME": self.stream.stream_name,
-                "CLICKGEN_RATE": f"{cfg.generator_rate:.6g}",
-                "CLICKGEN_DURATION_S": str(period_s),
-                "POWERTOOLS_SERVICE_NAME": "clickgen",
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                env_names.STREAM_NAME: self.stream.stream_name,
+                env_names.clickgen("rate"): f"{cfg.generator_rate:.6g}",
+                env_names.clickgen("duration_s"): str(period_s),
+                env_names.POWERTOOLS_SERVICE_NAME: "clickgen",
+                env_names.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
             },
         )
         self.stream.grant_write(fn)

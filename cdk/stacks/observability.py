@@ -19,6 +19,7 @@ from constructs import Construct
 
 from augury.cloudwatch import JOB_DIMENSION
 from augury.resources import GENERATOR_METRICS, JOB_METRICS, METRICS_NAMESPACE
+from augury.settings import MINUTE_MS
 from cdk.config import StageConfig
 
 PERIOD = Duration.minutes(1)
@@ -108,7 +109,7 @@ class ObservabilityStack(Stack):
         self._alarm(
             "IteratorAge",
             iterator_age,
-            60_000,
+            MINUTE_MS,
             "Consumers of the click stream are more than a minute behind",
         )
         self.dashboard.add_widgets(

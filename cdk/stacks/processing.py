@@ -17,13 +17,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from augury.resources import FLINK_JAR_NAME
 from cdk.config import StageConfig
 from cdk.nag import acknowledge, acknowledge_all, pseudo
-from cdk.packaging import FLINK_JAR, FLINK_ZIP, ROOT, PackagingError
+from cdk.packaging import FLINK_ZIP, ROOT, PackagingError
 from cdk.stacks.common import log_retention
 from cdk.stacks.observability import CacheMetrics
 from cdk.stacks.raw_storage import DEAD_LETTER_PREFIX, S3_READ_WRITE_ACTIONS, raw_bucket_name
-from flink_app.settings import JobSettings, merge_sources
 
 CACHE_PORT = 6379
 CACHE_USER = "augury"
@@ -224,32 +224,27 @@ class ProcessingStack(Stack):
     def property_groups(
         self, cfg: StageConfig, props: ProcessingProps
     ) -> dict[str, dict[str, str]]:
-        """The job's property groups (validated by the job's own settings code at synth)."""
-        groups: dict[str, dict[str, str]] = {
-            "source": {
-                "type": "kinesis",
-                "stream.name": props.stream.stream_name,
-                "stream.arn": props.stream.stream_arn,
-                "aws.region": self.region,
-                "start.position": "LATEST",
-            },
-            "sink": {
-                "redis.url": self.cache_url,
-                "redis.auth.secret.arn": self.cache_secret.secret_arn,
-                "redis.ttl.seconds": str(cfg.redis_ttl_hours * 3600),
-                "deadletter.path": f"s3://{self.raw_bucket.bucket_name}/{DEAD_LETTER_PREFIX}",
-            },
-            "windows": {
-                "size.seconds": str(cfg.window_seconds),
-                "watermark.delay.seconds": str(cfg.lateness_seconds),
-            },
-            "sessions": {"gap.seconds": str(cfg.session_gap_seconds)},
-            "job": {
-                "parallelism": str(cfg.flink_parallelism),
-                "checkpoint.interval.seconds": str(cfg.checkpoint_interval_seconds),
-            },
+        """The job's property groups: where it reads and writes, and the pipeline settings.
+
+        The pipeline settings were validated when the stage configuration was read
+        (``augury.settings``, the same code the job runs).
+        """
+        groups = cfg.pipeline.property_groups()
+        groups.setdefault("source", {}).update({
+            "type": "kinesis",
+            "stream.name": props.stream.stream_name,
+            "aws.region": self.region,
+            "start.position": "LATEST",
+        })  # fmt: skip
+        groups.setdefault("sink", {}).update({
+            "redis.url": self.cache_url,
+            "redis.auth.secret.arn": self.cache_secret.secret_arn,
+            "deadletter.path": f"s3://{self.raw_bucket.bucket_name}/{DEAD_LETTER_PREFIX}",
+        })  # fmt: skip
+        groups["job"] = {
+            "parallelism": str(cfg.flink_parallelism),
+            "checkpoint.interval.seconds": str(cfg.checkpoint_interval_seconds),
         }
-        JobSettings.from_groups(merge_sources([groups], {}, {}))  # fails the synth if invalid
         return groups
 
     def _application(self, cfg: StageConfig, props: ProcessingProps) -> None:
@@ -263,7 +258,7 @@ class ProcessingStack(Stack):
             retention=log_retention(cfg.log_retention_days),
             removal_policy=RemovalPolicy.DESTROY,
         )
-        run_options = {"python": "main.py", "jarfile": f"lib/{FLINK_JAR.name}"}
+        run_options = {"python": "main.py", "jarfile": f"lib/{FLINK_JAR_NAME}"}
         self.application = flink.Application(
             self,
             "Sessionizer",

@@ -13,6 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from augury import env as env_names
 from cdk.config import StageConfig
 from cdk.nag import acknowledge
 from cdk.stacks.common import python_function
@@ -56,9 +57,11 @@ class ReadApiStack(Stack):
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
             security_groups=[props.security_group],
             environment={
-                "AUGURY_REDIS_URL": props.cache_url,
-                "AUGURY_REDIS_AUTH_SECRET_ARN": props.cache_secret.secret_arn,
-                "POWERTOOLS_SERVICE_NAME": "read-api",
+                env_names.REDIS_URL: props.cache_url,
+                env_names.REDIS_AUTH_SECRET_ARN: props.cache_secret.secret_arn,
+                env_names.POWERTOOLS_SERVICE_NAME: "read-api",
+                # What the job wrote: the key prefix and the window size, among others.
+                **cfg.pipeline.environment(),
             },
         )
         props.cache_secret.grant_read(self.function)

@@ -8,13 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from augury import env as env_names
 from augury.resources import DEFAULT_STREAM_NAME
-
-ENV_PREFIX = "CLICKGEN_"
-
-
-class ConfigError(ValueError):
-    """A generator setting is invalid; the message names it."""
+from augury.settings import SettingsError, invalid
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,7 @@ class GeneratorConfig:
             checks.append((name, 0 <= getattr(self, name) < 1, "must be in [0, 1)"))
         for name, ok, rule in checks:
             if not ok:
-                raise ConfigError(f"{name}={getattr(self, name)!r} {rule}")
+                raise invalid(f"generator setting {name}", getattr(self, name), rule)
 
     @classmethod
     def from_sources(
@@ -76,18 +72,18 @@ class GeneratorConfig:
         """Defaults, then ``CLICKGEN_*`` (and ``AUGURY_STREAM_NAME``), then ``overrides``."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
-        if env.get("AUGURY_STREAM_NAME"):
-            values["stream_name"] = env["AUGURY_STREAM_NAME"]
+        if env.get(env_names.STREAM_NAME):
+            values["stream_name"] = env[env_names.STREAM_NAME]
         known = {f.name: f for f in fields(cls)}
         for name, f in known.items():
-            raw = env.get(ENV_PREFIX + name.upper())
+            raw = env.get(env_names.clickgen(name))
             if raw is not None and raw != "":
-                values[name] = _coerce(ENV_PREFIX + name.upper(), raw, f)
+                values[name] = _coerce(f"environment variable {env_names.clickgen(name)}", raw, f)
         for name, value in (overrides or {}).items():
             if name not in known:
-                raise ConfigError(f"unknown setting {name!r}; known: {', '.join(known)}")
+                raise SettingsError(f"unknown setting {name!r}; known: {', '.join(known)}")
             if value is not None:
-                values[name] = _coerce(name, value, known[name])
+                values[name] = _coerce(f"generator setting {name}", value, known[name])
         return cls(**values)
 
     def replace(self, **changes: Any) -> GeneratorConfig:
@@ -117,4 +113,4 @@ def _coerce(label: str, raw: Any, f: dataclasses.Field[Any]) -> Any:
             return float(raw)
         return str(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"{label}={raw!r} is not a valid {kind}") from None
+        raise invalid(label, raw, f"is not a valid {kind}") from None

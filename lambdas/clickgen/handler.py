@@ -15,6 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from augury import env as env_names
 from augury.endpoints import Endpoints
 from augury.resources import METRICS_NAMESPACE
 from lambdas.clickgen.config import GeneratorConfig
@@ -22,8 +23,8 @@ from lambdas.clickgen.kinesis_writer import KinesisWriter
 from lambdas.clickgen.models import ScheduledEvent
 from lambdas.clickgen.producer import RecordsNotDeliveredError, Summary, produce
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "clickgen")
-NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", METRICS_NAMESPACE)
+SERVICE = os.environ.get(env_names.POWERTOOLS_SERVICE_NAME, "clickgen")
+NAMESPACE = os.environ.get(env_names.POWERTOOLS_METRICS_NAMESPACE, METRICS_NAMESPACE)
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

@@ -29,11 +29,13 @@ from functools import lru_cache
 from typing import Any, Final
 
 from augury import events as contract
+from augury.settings import MINUTE_MS
 from lambdas.clickgen.config import GeneratorConfig
 
-SLOT_MS: Final = 60_000
+SLOT_MS: Final = MINUTE_MS
+"""The traffic model's time slot (a minute, whatever the pipeline's window size)."""
 MAX_SESSION_EVENTS: Final = 40
-MAX_SESSION_MS: Final = 10 * 60_000
+MAX_SESSION_MS: Final = 10 * MINUTE_MS
 BOT_BURST_MIN, BOT_BURST_MAX = 11, 30
 BOT_POPULATION: Final = 500
 
@@ -254,7 +256,7 @@ def _corrupt(rng: random.Random, doc: dict[str, Any]) -> tuple[bytes, str]:
         name = rng.choice(sorted(bad_values))
         return contract.encode({**doc, name: bad_values[name]}), contract.invalid(name)
     ts = contract.parse_timestamp_ms(doc["client_timestamp"]) or 0
-    future = ts + rng.randrange(10, 60) * 60_000
+    future = ts + rng.randrange(10, 60) * MINUTE_MS
     return (
         contract.encode({**doc, "client_timestamp": contract.format_timestamp(future)}),
         contract.FUTURE_TIMESTAMP,
@@ -352,7 +354,7 @@ def _human_sessions(cfg: GeneratorConfig, slot: int, emitter: _Emitter) -> None:
     id, page details, lateness, faults) comes from a stream of its own, drawn only for events
     that could be sent in the window.
     """
-    late_max_ms = int(cfg.late_max_minutes * 60_000)
+    late_max_ms = int(cfg.late_max_minutes * MINUTE_MS)
     earliest_ts = emitter.window.start_ms - late_max_ms
     human_rate = cfg.rate * (1 - cfg.bot_fraction)
     for session in _slot_sessions(cfg.seed, cfg.users, human_rate, slot):
@@ -400,7 +402,7 @@ def generate(cfg: GeneratorConfig, start_ms: int, end_ms: int) -> Window:
     """Every record to send in ``[start_ms, end_ms)``, sorted by send time (deterministic)."""
     window = Window(start_ms, end_ms)
     emitter = _Emitter(cfg, window)
-    lookback_ms = MAX_SESSION_MS + int(cfg.late_max_minutes * 60_000) + 5_000
+    lookback_ms = MAX_SESSION_MS + int(cfg.late_max_minutes * MINUTE_MS) + 5_000
     first_slot = (start_ms - lookback_ms) // SLOT_MS
     for slot in range(first_slot, (end_ms - 1) // SLOT_MS + 1):
         _human_sessions(cfg, slot, emitter)

@@ -10,6 +10,8 @@ import argparse
 import os
 import sys
 
+from augury import env as env_names
+
 
 def main(argv: list[str] | None = None) -> int:
     """Serve until Ctrl-C (or print the OpenAPI document)."""
@@ -21,11 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--openapi", action="store_true", help="print the OpenAPI document and exit")
     args = p.parse_args(argv)
     if args.redis_url:
-        os.environ["AUGURY_REDIS_URL"] = args.redis_url
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        os.environ[env_names.REDIS_URL] = args.redis_url
+    os.environ.setdefault(env_names.POWERTOOLS_LOG_LEVEL, "WARNING")
 
+    from augury.settings import SettingsError
     from lambdas.read_api import handler
-    from lambdas.read_api.config import ConfigError, ReadApiConfig
+    from lambdas.read_api.config import ReadApiConfig
     from lambdas.read_api.local_server import make_server
 
     if args.openapi:
@@ -33,12 +36,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         cfg = ReadApiConfig.from_env()
-    except ConfigError as exc:
+    except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     server = make_server(args.host, args.port, handler.lambda_handler)
     base = f"http://{args.host}:{server.server_address[1]}"
-    print(f"[read-api] serving {cfg.redis_url} at {base} (dashboard {base}/dashboard/, "
+    print(f"[read-api] serving {cfg.redis_url} ({cfg.pipeline.window_s} s windows under "
+          f"{cfg.pipeline.key_prefix}) at {base} (dashboard {base}/dashboard/, "
           f"OpenAPI {base}/openapi.json); Ctrl-C stops", file=sys.stderr)  # fmt: skip
     try:
         server.serve_forever()

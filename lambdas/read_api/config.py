@@ -6,48 +6,47 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from augury.endpoints import EndpointError, Endpoints
-from augury.redis_keys import DEFAULT_PREFIX
+from augury import env as env_names
+from augury.endpoints import Endpoints
+from augury.settings import PipelineSettings, Spec, environment, resolve
 
-ENV_PREFIX = "READ_API_"
-
-
-class ConfigError(ValueError):
-    """A read API setting is invalid; the message names it."""
+DEFAULT_MINUTES = Spec(
+    "default_minutes",
+    "api.default.minutes",
+    env_names.READ_API_DEFAULT_MINUTES,
+    None,
+    60,
+    1,
+    7 * 24 * 60,
+    doc="range of /windows and /sessions by default",
+)
+"""The time range of ``/windows`` and ``/sessions`` when a request gives none."""
 
 
 @dataclass(frozen=True)
 class ReadApiConfig:
-    """Where the Redis contract is and how much one request may ask for.
+    """Where the Redis contract is, what the pipeline wrote, how much one request may ask for.
 
     ``AUGURY_REDIS_URL`` (``rediss://user@host:port`` for ElastiCache) and
-    ``AUGURY_REDIS_AUTH_SECRET_ARN`` (the AUTH password's secret, optional) locate Redis;
-    ``READ_API_KEY_PREFIX`` and ``READ_API_DEFAULT_MINUTES`` shape the answers.
+    ``AUGURY_REDIS_AUTH_SECRET_ARN`` (the AUTH password's secret, optional) locate Redis; the
+    pipeline settings (``augury.settings``: the key prefix, the window size) say what it holds;
+    ``READ_API_DEFAULT_MINUTES`` shapes the answers. A bad value raises ``SettingsError``.
     """
 
     redis_url: str
+    pipeline: PipelineSettings
     redis_auth_secret_arn: str = ""
-    key_prefix: str = DEFAULT_PREFIX
     default_minutes: int = 60
-    """The time range of ``/windows`` and ``/sessions`` when the request gives none."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReadApiConfig:
         """Read and check the settings."""
         env = os.environ if env is None else env
-        try:
-            redis_url = Endpoints.from_env(env).redis_url
-        except EndpointError as exc:
-            raise ConfigError(str(exc)) from None
-        minutes_raw = env.get(f"{ENV_PREFIX}DEFAULT_MINUTES") or "60"
-        if not minutes_raw.isdigit() or not 1 <= int(minutes_raw) <= 7 * 24 * 60:
-            raise ConfigError(f"{ENV_PREFIX}DEFAULT_MINUTES={minutes_raw!r} must be 1..10080")
-        prefix = env.get(f"{ENV_PREFIX}KEY_PREFIX", DEFAULT_PREFIX)
-        if not prefix:
-            raise ConfigError(f"{ENV_PREFIX}KEY_PREFIX must not be empty")
+        minutes = resolve([DEFAULT_MINUTES], [environment(env)]).values["default_minutes"]
+        assert isinstance(minutes, int)
         return cls(
-            redis_url=redis_url,
-            redis_auth_secret_arn=env.get("AUGURY_REDIS_AUTH_SECRET_ARN", ""),
-            key_prefix=prefix,
-            default_minutes=int(minutes_raw),
+            redis_url=Endpoints.from_env(env).redis_url,
+            pipeline=PipelineSettings.from_env(env),
+            redis_auth_secret_arn=env.get(env_names.REDIS_AUTH_SECRET_ARN, ""),
+            default_minutes=minutes,
         )

@@ -26,14 +26,15 @@ from augury import read_model
 from augury.endpoints import Endpoints, redis_url_with_secret
 from augury.read_model import PageCount, Session, Totals, Window
 from augury.redis_keys import Keys
+from augury.settings import MINUTE_MS
 from lambdas.read_api.config import ReadApiConfig
 
 TITLE = "Augury read API"
 VERSION = "1.0.0"
 DESCRIPTION = (
-    "Live clickstream analytics from the Redis contract the Flink job writes: one-minute "
-    "windows (early results, then final), top pages, sessions and pipeline totals. Times are "
-    "epoch milliseconds (UTC)."
+    "Live clickstream analytics from the Redis contract the Flink job writes: tumbling "
+    "windows (one minute by default; early results, then final), top pages, sessions and "
+    "pipeline totals. Times are epoch milliseconds (UTC)."
 )
 
 logger = Logger(service="read-api")
@@ -58,10 +59,11 @@ class Health:
 
 @dataclass(frozen=True)
 class WindowList:
-    """The windows starting in [from_ms, to_ms], newest first."""
+    """The windows starting in [from_ms, to_ms], newest first, and their size."""
 
     from_ms: int
     to_ms: int
+    window_ms: int
     windows: list[Window]
 
 
@@ -101,13 +103,18 @@ def connection() -> Any:
 
 def keys() -> Keys:
     """The key layout under the configured prefix."""
-    return Keys(config().key_prefix)
+    return Keys(config().pipeline.key_prefix)
+
+
+def window_ms() -> int:
+    """The windows' size (the pipeline setting ``windows.size.seconds``)."""
+    return config().pipeline.window_ms
 
 
 def _range(from_ms: int | None, to_ms: int | None) -> tuple[int, int]:
     now = int(time.time() * 1000)
     to = now if to_ms is None else to_ms
-    start = to - config().default_minutes * 60_000 if from_ms is None else from_ms
+    start = to - config().default_minutes * MINUTE_MS if from_ms is None else from_ms
     if start > to:
         raise BadRequestError(f"from ({start}) is after to ({to})")
     return max(start, 0), to
@@ -129,7 +136,7 @@ def redis_unavailable(exc: redis.RedisError) -> Response[Any]:
 def health() -> Response[Any]:
     """200 with the newest result's age when Redis answers, else 503."""
     try:
-        newest = read_model.newest_windows(connection(), keys(), 1)
+        newest = read_model.newest_windows(connection(), keys(), 1, window_ms=window_ms())
     except redis.RedisError as exc:
         logger.warning("redis unreachable", extra={"error": str(exc)})
         return _json(503, Health(status="unavailable", redis=False))
@@ -147,17 +154,18 @@ def totals() -> Totals:
     return read_model.totals(connection(), keys())
 
 
-@app.get("/windows", summary="One-minute windows in a time range, newest first")
+@app.get("/windows", summary="Windows in a time range, newest first")
 def windows(from_ms: FromMs = None, to_ms: ToMs = None, limit: Limit = 60) -> WindowList:
     """Windows whose start is in [from, to]; the default range is the last hour."""
     start, end = _range(from_ms, to_ms)
-    return WindowList(start, end, read_model.windows(connection(), keys(), start, end, limit))
+    found = read_model.windows(connection(), keys(), start, end, limit, window_ms=window_ms())
+    return WindowList(start, end, window_ms(), found)
 
 
 @app.get("/windows/<start_ms>", summary="One window")
 def window(start_ms: StartMs) -> Window:
     """The window starting at ``start_ms``; 404 when Redis holds none."""
-    found = read_model.window(connection(), keys(), start_ms)
+    found = read_model.window(connection(), keys(), start_ms, window_ms=window_ms())
     if found is None:
         raise NotFoundError(f"no window starts at {start_ms}")
     return found

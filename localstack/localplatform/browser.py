@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 
+from augury import env as env_names
 from localplatform import apt
 
 APT_PACKAGE = "chromium"
@@ -27,7 +28,7 @@ LAUNCH_ARGS = (
 
 def find() -> str | None:
     """The Chromium binary to use, or None."""
-    configured = os.environ.get("AUGURY_CHROMIUM")
+    configured = os.environ.get(env_names.CHROMIUM)
     if configured:
         return configured if os.access(configured, os.X_OK) else None
     return shutil.which("chromium") or shutil.which("chromium-browser")
@@ -38,9 +39,9 @@ def install() -> str:
     found = find()
     if found:
         return found
-    if os.environ.get("AUGURY_CHROMIUM"):
+    if os.environ.get(env_names.CHROMIUM):
         raise FileNotFoundError(
-            f"AUGURY_CHROMIUM={os.environ['AUGURY_CHROMIUM']} is not executable"
+            f"{env_names.CHROMIUM}={os.environ[env_names.CHROMIUM]} is not executable"
         )
     apt.install([APT_PACKAGE], MISSING_MESSAGE)
     found = find()

@@ -16,11 +16,12 @@ import subprocess
 from pathlib import Path
 from typing import Any, Final
 
+from augury.endpoints import LOCALSTACK_ACCOUNT_ID, LOCALSTACK_CREDENTIALS
 from localplatform.config import LOCALSTACK_DIR, REPO_ROOT, PlatformConfig
 from localplatform.console import step as _step
 
 CLI_SPEC: Final = LOCALSTACK_DIR / "cdk-cli"
-LOCAL_ACCOUNT: Final = "000000000000"
+LOCAL_ACCOUNT: Final = LOCALSTACK_ACCOUNT_ID
 LOCAL_CONTEXT: Final = ("-c", "local=true")
 STACK_PREFIX: Final = "Augury-local-"
 
@@ -56,8 +57,8 @@ def cdk_env(cfg: PlatformConfig) -> dict[str, str]:
         **os.environ,
         "AWS_ENDPOINT_URL": url,
         "AWS_ENDPOINT_URL_S3": url,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_ACCESS_KEY_ID": LOCALSTACK_CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": LOCALSTACK_CREDENTIALS["aws_secret_access_key"],
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "CDK_DEFAULT_ACCOUNT": LOCAL_ACCOUNT,

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from augury import env as env_names
 from augury.endpoints import Endpoints
+from augury.settings import SettingsError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCALSTACK_DIR = REPO_ROOT / "localstack"
@@ -21,10 +23,6 @@ LOCALSTACK_SERVICES = (
 )  # fmt: skip
 
 PLATFORM_MODES = ("auto", "host", "docker")
-
-
-class PlatformConfigError(ValueError):
-    """A platform setting is invalid; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -48,28 +46,31 @@ class PlatformConfig:
         """Read ``AUGURY_*`` settings; a bad value raises an error naming the variable."""
         env = os.environ if env is None else env
         endpoints = Endpoints.local(env)
-        mode = env.get("AUGURY_PLATFORM", "auto")
+        mode = env.get(env_names.PLATFORM, "auto")
         if mode not in PLATFORM_MODES:
-            raise PlatformConfigError(
-                f"AUGURY_PLATFORM={mode!r} is not one of {', '.join(PLATFORM_MODES)}"
+            raise SettingsError(
+                f"environment variable {env_names.PLATFORM}={mode!r} is not one of "
+                f"{', '.join(PLATFORM_MODES)}"
             )
         ls = urlsplit(endpoints.localstack_url or "")
         redis = urlsplit(endpoints.redis_url)
         if redis.scheme not in ("redis", "rediss"):
-            raise PlatformConfigError(
-                f"AUGURY_REDIS_URL={endpoints.redis_url!r}: the local platform serves redis://HOST:PORT"
+            raise SettingsError(
+                f"environment variable {env_names.REDIS_URL}={endpoints.redis_url!r}: the local "
+                "platform serves redis://HOST:PORT"
             )
-        timeout_raw = env.get("AUGURY_HEALTH_TIMEOUT", "120")
+        timeout_raw = env.get(env_names.HEALTH_TIMEOUT, "120")
         try:
             timeout = float(timeout_raw)
         except ValueError:
             timeout = -1.0
         if timeout <= 0:
-            raise PlatformConfigError(
-                f"AUGURY_HEALTH_TIMEOUT={timeout_raw!r} must be a positive number of seconds"
+            raise SettingsError(
+                f"environment variable {env_names.HEALTH_TIMEOUT}={timeout_raw!r} must be a "
+                "positive number of seconds"
             )
-        tools_dir = Path(env.get("AUGURY_TOOLS_DIR") or REPO_ROOT / ".local").resolve()
-        state_dir = Path(env.get("AUGURY_STATE_DIR") or tools_dir / "state").resolve()
+        tools_dir = Path(env.get(env_names.TOOLS_DIR) or REPO_ROOT / ".local").resolve()
+        state_dir = Path(env.get(env_names.STATE_DIR) or tools_dir / "state").resolve()
         return cls(
             tools_dir=tools_dir,
             state_dir=state_dir,
@@ -79,8 +80,8 @@ class PlatformConfig:
             redis_host=redis.hostname or "127.0.0.1",
             redis_port=redis.port or 6379,
             endpoints=endpoints,
-            localstack_python=env.get("AUGURY_LOCALSTACK_PYTHON") or None,
-            redis_server=env.get("AUGURY_REDIS_SERVER") or None,
+            localstack_python=env.get(env_names.LOCALSTACK_PYTHON) or None,
+            redis_server=env.get(env_names.REDIS_SERVER) or None,
             health_timeout_s=timeout,
         )
 
@@ -111,6 +112,11 @@ class PlatformConfig:
     def localstack_dir(self) -> Path:
         """One LocalStack instance's FILESYSTEM_ROOT parent, PID file and log."""
         return self.state_dir / "localstack"
+
+    @property
+    def jobs_dir(self) -> Path:
+        """PID files of the jobs run on top of the platform (``localplatform.jobs``)."""
+        return self.state_dir / "jobs"
 
     @property
     def redis_dir(self) -> Path:

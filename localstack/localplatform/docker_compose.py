@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from augury import env as env_names
 from localplatform.config import LOCALSTACK_DIR, PlatformConfig
 from localplatform.console import step
 
@@ -29,7 +30,9 @@ def use_docker(cfg: PlatformConfig, engine: bool | None = None) -> bool:
         return False
     available = engine_available() if engine is None else engine
     if cfg.mode == "docker" and not available:
-        raise RuntimeError("AUGURY_PLATFORM=docker, but no Docker engine answers `docker info`")
+        raise RuntimeError(
+            f"{env_names.PLATFORM}=docker, but no Docker engine answers `docker info`"
+        )
     return available
 
 

@@ -13,6 +13,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from augury import env as env_names
 from localplatform import offline_packages, procs, python313
 from localplatform.config import LOCALSTACK_DIR, LOCALSTACK_SERVICES, REPO_ROOT, PlatformConfig
 from localplatform.console import step
@@ -68,7 +69,7 @@ def runtime_env(cfg: PlatformConfig, base: dict[str, str]) -> dict[str, str]:
     """The environment LocalStack runs with on the host (pure: no I/O)."""
     env = dict(base)
     # Drop settings meant for clients of LocalStack, not for LocalStack itself.
-    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AUGURY_LOCALSTACK_URL"):
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", env_names.LOCALSTACK_URL):
         env.pop(key, None)
     gateway = f"{cfg.localstack_host}:{cfg.localstack_port}"
     env.update(
@@ -202,7 +203,7 @@ def wait_healthy(cfg: PlatformConfig) -> Health:
         if time.monotonic() > deadline:
             raise TimeoutError(
                 f"LocalStack not healthy after {cfg.health_timeout_s:.0f}s "
-                f"(AUGURY_HEALTH_TIMEOUT); last log lines:\n{procs.tail(log_file(cfg), 30)}"
+                f"({env_names.HEALTH_TIMEOUT}); last log lines:\n{procs.tail(log_file(cfg), 30)}"
             )
         time.sleep(0.5)
 

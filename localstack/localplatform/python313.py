@@ -9,6 +9,8 @@ import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from augury import env as env_names
+
 REQUIRED = "3.13"
 
 
@@ -50,7 +52,7 @@ def find(explicit: str | None) -> str:
         if is_python313(explicit):
             return explicit
         raise FileNotFoundError(
-            f"AUGURY_LOCALSTACK_PYTHON={explicit!r} is not an executable Python {REQUIRED}"
+            f"{env_names.LOCALSTACK_PYTHON}={explicit!r} is not an executable Python {REQUIRED}"
         )
     for path in candidates(None):
         if is_python313(path):
@@ -58,5 +60,5 @@ def find(explicit: str | None) -> str:
     raise FileNotFoundError(
         f"LocalStack community needs Python {REQUIRED}, and none was found on PATH or in pyenv. "
         f"Install one (e.g. `pyenv install {REQUIRED}`, `uv python install {REQUIRED}`, or your "
-        f"distribution's python{REQUIRED}), or point AUGURY_LOCALSTACK_PYTHON at it."
+        f"distribution's python{REQUIRED}), or point {env_names.LOCALSTACK_PYTHON} at it."
     )

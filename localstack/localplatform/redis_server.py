@@ -10,6 +10,7 @@ from pathlib import Path
 
 import redis
 
+from augury import env as env_names
 from localplatform import apt, procs
 from localplatform.config import PlatformConfig
 from localplatform.console import step
@@ -24,7 +25,7 @@ APT_PACKAGE = "redis-tools"
 MISSING_MESSAGE = (
     "No Redis server found and it could not be installed here. Install Redis 7 or Valkey "
     "(Debian/Ubuntu: sudo apt-get install redis-tools  or  redis-server; macOS: brew install "
-    "redis), or set AUGURY_REDIS_SERVER to a redis-server/valkey-server binary."
+    f"redis), or set {env_names.REDIS_SERVER} to a redis-server/valkey-server binary."
 )
 
 
@@ -45,7 +46,7 @@ def find_server(
     if cfg.redis_server:
         if not os.access(cfg.redis_server, os.X_OK):
             raise FileNotFoundError(
-                f"AUGURY_REDIS_SERVER={cfg.redis_server!r} is not an executable file"
+                f"{env_names.REDIS_SERVER}={cfg.redis_server!r} is not an executable file"
             )
         return cfg.redis_server
     for name in SERVER_NAMES:

@@ -54,7 +54,7 @@ def write_dataset(endpoints: Endpoints) -> Dataset:
         ("u3", "web", base + 70_000, base + 770_000, 9, "page_view", "purchase", "DE"),
         ("u4", "tab", old + 1_000, old + 2_000, 1, "page_view", "page_view", "FR"),
     ])  # fmt: skip
-    w.totals(76, 4, 2, 12, 1)
+    w.totals({"accepted": 76, "invalid": 4, "duplicates": 2, "bot_events": 12, "late": 1})
     return Dataset(keys, base, old)
 
 
@@ -66,7 +66,7 @@ def api(endpoints: Endpoints, monkeypatch_module: pytest.MonkeyPatch) -> Iterato
 
     data = write_dataset(endpoints)
     monkeypatch_module.setenv("AUGURY_REDIS_URL", endpoints.redis_url)
-    monkeypatch_module.setenv("READ_API_KEY_PREFIX", data.keys.prefix)
+    monkeypatch_module.setenv("AUGURY_REDIS_KEY_PREFIX", data.keys.prefix)
     monkeypatch_module.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     handler.config.cache_clear()
     handler.connection.cache_clear()

@@ -52,12 +52,14 @@ def test_job_counters_are_published_as_interval_counts(endpoints: Endpoints) -> 
     keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
     writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120)
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
-    writer.totals(5, 1, 0, 0, 0)  # before the job (re)started: the baseline
+    writer.totals(
+        {"accepted": 5, "invalid": 1, "duplicates": 0, "bot_events": 0, "late": 0}
+    )  # before the job (re)started: the baseline
     job = f"test-{uuid.uuid4().hex[:8]}"
     publisher = JobMetricsPublisher(cw, conn, keys, job=job)
-    writer.totals(12, 3, 1, 0, 0)
+    writer.totals({"accepted": 12, "invalid": 3, "duplicates": 1, "bot_events": 0, "late": 0})
     publisher.publish()
-    writer.totals(20, 3, 1, 2, 0)
+    writer.totals({"accepted": 20, "invalid": 3, "duplicates": 1, "bot_events": 2, "late": 0})
     publisher.publish()
     dims = {"job": job}
     assert _sum(cw, METRICS_NAMESPACE, "Accepted", dims) == 15  # 7 + 8, not the 20 total

@@ -43,10 +43,10 @@ def test_per_minute_chart_shows_each_window_s_events_users_sessions(page: Any, a
         int(page.evaluate("document.body.dataset.from")),
         int(page.evaluate("document.body.dataset.to")),
     )
-    windows = read_model.windows(api.conn, api.data.keys, lo, hi, 1000)
+    windows = read_model.windows(api.conn, api.data.keys, lo, hi, 1000, window_ms=60_000)
     expected = {(s, str(w.start_ms), str(getattr(w, s)), str(int(w.final)))
                 for w in windows for s in ("events", "users", "sessions")}  # fmt: skip
-    got = set(marks(page, "#per-minute circle.point", "data-series", "data-window", "data-value",
+    got = set(marks(page, "#per-window circle.point", "data-series", "data-window", "data-value",
                     "data-final"))  # fmt: skip
     assert got == expected and len(got) == 9
 
@@ -102,6 +102,6 @@ def test_charts_follow_new_results(page: Any, api: Api) -> None:
         [(b + 120_000, 99, 3, None, 0, True)]
     )  # the open window becomes final
     page.wait_for_function(f"Number(document.body.dataset.rendered) > {rendered}", timeout=15_000)
-    sel = f'#per-minute circle.point[data-series="events"][data-window="{b + 120_000}"]'
+    sel = f'#per-window circle.point[data-series="events"][data-window="{b + 120_000}"]'
     assert page.locator(sel).get_attribute("data-value") == "99"
     assert page.locator(sel).get_attribute("data-final") == "1"

@@ -26,7 +26,7 @@ def test_writes_are_absolute_so_repeating_them_changes_nothing(endpoints: Endpoi
         writer.windows([(60_000, 5, 3, 2, 11, True)])
         writer.window_dims([(60_000, "evt:page_view", 4, "hash"), (60_000, "/p/ü", 3, "pages")])
         writer.sessions([("u1", "phone-1", 61_000, 65_000, 3, "page_view", "purchase", "BE")])
-        writer.totals(5, 1, 2, 11, 0)
+        writer.totals({"accepted": 5, "invalid": 1, "duplicates": 2, "bot_events": 11, "late": 0})
 
     write_all()
     first = {k: conn.type(k) for k in conn.scan_iter(f"{keys.prefix}*")}
@@ -85,7 +85,7 @@ def test_a_batch_waits_for_redis_to_come_back_and_is_not_lost(
     writer = RedisWriter(redis.Redis(port=port, socket_connect_timeout=1), keys, ttl_s=120,
                          sleep=sleep_then_start_redis)  # fmt: skip
     try:
-        writer.totals(7, 1, 0, 0, 0)
+        writer.totals({"accepted": 7, "invalid": 1, "duplicates": 0, "bot_events": 0, "late": 0})
         assert sleeps and server
         conn = redis.Redis(port=port, decode_responses=True)
         assert conn.hgetall(keys.totals)["accepted"] == "7"
@@ -97,7 +97,7 @@ def test_after_the_give_up_time_the_error_surfaces() -> None:
     writer = RedisWriter(redis.Redis(port=_free_port(), socket_connect_timeout=1), Keys(),
                          ttl_s=120, give_up_s=0, sleep=lambda s: None)  # fmt: skip
     with pytest.raises(redis.ConnectionError):
-        writer.totals(1, 0, 0, 0, 0)
+        writer.totals({"accepted": 1, "invalid": 0, "duplicates": 0, "bot_events": 0, "late": 0})
 
 
 def test_streaming_window_results_never_hide_the_session_count(endpoints: Endpoints) -> None:

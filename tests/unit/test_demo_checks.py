@@ -10,7 +10,7 @@ def _w(start: int, final_ms: int | None) -> Window:
     fields = {"events": "1", "final": "1" if final_ms else "0", "updated_ms": "1"}
     if final_ms:
         fields["final_ms"] = str(final_ms)
-    return parse_window(start, fields)
+    return parse_window(start, fields, window_ms=60_000)
 
 
 def test_windows_closed_by_traffic_by_the_marker_and_never() -> None:

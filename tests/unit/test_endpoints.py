@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from augury.endpoints import DEFAULT_LOCALSTACK_URL, DEFAULT_REDIS_URL, EndpointError, Endpoints
+from augury.endpoints import DEFAULT_LOCALSTACK_URL, DEFAULT_REDIS_URL, Endpoints
+from augury.settings import SettingsError
 
 
 def test_defaults_target_real_aws() -> None:
@@ -40,7 +41,7 @@ def test_local_defaults_to_localstack() -> None:
     ],
 )
 def test_bad_settings_fail_naming_the_setting(env: dict[str, str], named: str) -> None:
-    with pytest.raises(EndpointError, match=named):
+    with pytest.raises(SettingsError, match=named):
         Endpoints.from_env(env)
 
 

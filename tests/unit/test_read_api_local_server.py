@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from lambdas.read_api.config import ConfigError, ReadApiConfig
+from augury.settings import SettingsError
+from lambdas.read_api.config import ReadApiConfig
 from lambdas.read_api.local_server import function_url_event, static_file
 
 
@@ -29,8 +30,8 @@ def test_static_files_stay_inside_the_dashboard(tmp_path: Path) -> None:
 
 
 def test_bad_settings_are_named() -> None:
-    with pytest.raises(ConfigError, match="READ_API_DEFAULT_MINUTES='0'"):
+    with pytest.raises(SettingsError, match="READ_API_DEFAULT_MINUTES='0'"):
         ReadApiConfig.from_env({"READ_API_DEFAULT_MINUTES": "0"})
-    with pytest.raises(ConfigError, match="AUGURY_REDIS_URL"):
+    with pytest.raises(SettingsError, match="AUGURY_REDIS_URL"):
         ReadApiConfig.from_env({"AUGURY_REDIS_URL": "http://x"})
     assert ReadApiConfig.from_env({}).default_minutes == 60

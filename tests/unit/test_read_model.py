@@ -8,7 +8,7 @@ from augury.read_model import Totals, parse_session, parse_totals, parse_window,
 def test_a_window_hash_with_dimensions() -> None:
     fields = {"events": "5", "users": "2", "final": "1", "updated_ms": "9", "final_ms": "8",
               "cc:US": "2", "cc:BE": "3", "evt:page_view": "5"}  # fmt: skip
-    w = parse_window(60_000, fields)
+    w = parse_window(60_000, fields, window_ms=60_000)
     assert (w.end_ms, w.events, w.users, w.sessions, w.bot_events) == (120_000, 5, 2, 0, 0)
     assert w.final and w.final_ms == 8 and w.updated_ms == 9
     assert list(w.countries.items()) == [("BE", 3), ("US", 2)]  # biggest first
@@ -16,8 +16,12 @@ def test_a_window_hash_with_dimensions() -> None:
 
 
 def test_an_open_window_has_no_final_time() -> None:
-    w = parse_window(0, {"events": "1", "final": "0", "updated_ms": "5"})
+    w = parse_window(0, {"events": "1", "final": "0", "updated_ms": "5"}, window_ms=60_000)
     assert not w.final and w.final_ms is None
+
+
+def test_a_window_ends_where_the_pipeline_settings_say() -> None:
+    assert parse_window(90_000, {"events": "1"}, window_ms=30_000).end_ms == 120_000
 
 
 def test_totals_default_to_zero_and_sum_to_records_read() -> None:

@@ -43,7 +43,13 @@ def aws_replication_group(tmp_path_factory: pytest.TempPathFactory) -> Templates
     ``cdk synth`` with credentials has them; cdk-nag findings then name them literally)."""
     return _synth(
         tmp_path_factory.mktemp("cdk-rg"),
-        {"cache_mode": "replication-group", "shards": "4", "env_name": "prod"},
+        {
+            "cache_mode": "replication-group",
+            "shards": "4",
+            "env_name": "prod",
+            "window_seconds": "30",
+            "redis_key_prefix": "prod:",
+        },
         env={"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"},
     )
 

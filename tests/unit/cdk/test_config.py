@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cdk.config import ConfigError, StageConfig
+from augury.settings import SettingsError
+from cdk.config import StageConfig
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -44,12 +45,12 @@ def test_cli_strings_are_parsed_to_field_types() -> None:
     ],
 )
 def test_bad_values_name_the_setting(context: dict[str, object], named: str) -> None:
-    with pytest.raises(ConfigError, match=rf"\b{named}="):
+    with pytest.raises(SettingsError, match=rf"\b{named}="):
         StageConfig.from_mapping(context)
 
 
 def test_unknown_settings_are_rejected() -> None:
-    with pytest.raises(ConfigError, match="shard_count"):
+    with pytest.raises(SettingsError, match="shard_count"):
         StageConfig.from_mapping({"shard_count": 2})
 
 

@@ -10,7 +10,7 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
-from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE
+from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE, LOCAL_SCHEDULE_RULE
 from cdk.nag import add_security_gate
 from cdk.stacks.raw_storage import ERROR_PREFIX, RAW_PREFIX
 from tests.unit.cdk.conftest import Templates
@@ -196,6 +196,22 @@ def test_flink_application_runs_the_zip_with_property_groups(aws: Templates) -> 
     assert "VpcConfigurations" in config
 
 
+def test_the_pipeline_settings_reach_the_job_and_the_read_api(
+    aws_replication_group: Templates,
+) -> None:
+    props = _only(aws_replication_group["Processing"], "AWS::KinesisAnalyticsV2::Application")
+    groups = {
+        g["PropertyGroupId"]: g["PropertyMap"]
+        for g in props["ApplicationConfiguration"]["EnvironmentProperties"]["PropertyGroups"]
+    }
+    assert groups["windows"]["size.seconds"] == "30"
+    assert groups["sink"]["redis.key.prefix"] == "prod:"
+    assert "stream.arn" not in groups["source"]  # nothing reads it
+    fn = _only(aws_replication_group["ReadApi"], "AWS::Lambda::Function")
+    env = fn["Environment"]["Variables"]
+    assert env["AUGURY_WINDOW_SECONDS"] == "30" and env["AUGURY_REDIS_KEY_PREFIX"] == "prod:"
+
+
 def test_flink_grants_are_scoped_to_stream_bucket_prefixes_and_secret(aws: Templates) -> None:
     statements = _statements(aws["Processing"])
     text = json.dumps(statements)
@@ -270,6 +286,7 @@ def test_local_schedule_feeds_the_runner_queue(local: Templates) -> None:
     ingest.has_resource_properties("AWS::Kinesis::Stream", {"Name": DEFAULT_STREAM_NAME})
     rule = _only(ingest, "AWS::Events::Rule")
     assert rule["ScheduleExpression"] == "rate(1 minute)"
+    assert rule["Name"] == LOCAL_SCHEDULE_RULE  # the one rule the local runner uses
     assert "ScheduleQueue" in json.dumps(rule["Targets"])
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambdas.clickgen.config import ConfigError, GeneratorConfig
+from augury.settings import SettingsError
+from lambdas.clickgen.config import GeneratorConfig
 
 
 def test_defaults_then_environment_then_overrides() -> None:
@@ -33,5 +34,5 @@ def test_defaults_then_environment_then_overrides() -> None:
 def test_bad_settings_fail_naming_the_setting(
     env: dict[str, str], overrides: dict[str, object], named: str
 ) -> None:
-    with pytest.raises(ConfigError, match=named):
+    with pytest.raises(SettingsError, match=named):
         GeneratorConfig.from_sources(env=env, overrides=overrides)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from localplatform.config import REPO_ROOT, PlatformConfig, PlatformConfigError
+from augury.settings import SettingsError
+from localplatform.config import REPO_ROOT, PlatformConfig
 
 
 def test_defaults() -> None:
@@ -47,4 +48,4 @@ def test_bad_settings_name_themselves(env: dict[str, str], named: str) -> None:
 
 
 def test_platform_config_error_is_a_value_error() -> None:
-    assert issubclass(PlatformConfigError, ValueError)
+    assert issubclass(SettingsError, ValueError)

@@ -1,0 +1,119 @@
+"""One setting, every reader: 30-second windows in Redis, in the read API and on the dashboard.
+
+``AUGURY_WINDOW_SECONDS=30`` is the only change. The job (a replay on the mini-cluster) writes
+30-second windows; the read API, reading the same setting, reports their ``end_ms`` 30 s after
+their start; the dashboard, in a real Chromium, labels and places them as 30-second windows.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from augury.endpoints import Endpoints
+from augury.redis_keys import Keys
+from augury.settings import PipelineSettings
+from flink_app import job, settings
+from lambdas.clickgen import traffic
+from lambdas.clickgen.config import GeneratorConfig
+from localplatform import browser
+from tests import reference
+from tests.flink.test_replay import _image, assert_same_image
+
+WINDOW_S = 30
+
+
+@dataclass
+class Served:
+    keys: Keys
+    lines: list[str]
+    now_ms: int
+    conn: Any
+    url: str
+
+
+@pytest.fixture(scope="module")
+def served(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    keys = Keys(f"augury:w30:{uuid.uuid4().hex[:8]}:")
+    env = {"AUGURY_WINDOW_SECONDS": str(WINDOW_S), "AUGURY_REDIS_KEY_PREFIX": keys.prefix,
+           "AUGURY_REDIS_URL": Endpoints.local().redis_url}  # fmt: skip
+    now_ms = int(time.time() * 1000)
+    start = now_ms - now_ms % 60_000 - 10 * 60_000  # within the dashboard's last hour
+    records = traffic.generate(GeneratorConfig(rate=20, seed=30), start, start + 150_000).records
+    lines = [r.data.decode().rstrip("\n") for r in records]
+    root = tmp_path_factory.mktemp("w30")
+    (root / "in").mkdir()
+    (root / "in" / "clicks.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        s = settings.load(flag_values={"source.type": "files",
+                                       "source.input.path": str(root / "in")})  # fmt: skip
+        assert s.pipeline.window_ms == WINDOW_S * 1000  # from the environment, nothing else
+        t_env = job.table_env(s, batch=True)
+        job.build(t_env, s, job.REPLAY, str(root / "dead"), input_path=str(root / "in"),
+                  now_ms=now_ms).execute().wait()  # fmt: skip
+
+        from lambdas.read_api import handler
+        from lambdas.read_api.local_server import BackgroundServer
+
+        handler.config.cache_clear()
+        handler.connection.cache_clear()
+        server = BackgroundServer(handler.lambda_handler)
+        conn = redis.Redis.from_url(s.redis_url, decode_responses=True)
+        yield Served(keys, lines, now_ms, conn, server.url)
+        server.stop()
+        handler.config.cache_clear()
+        handler.connection.cache_clear()
+    for key in conn.scan_iter(f"{keys.prefix}*", count=1000):
+        conn.delete(key)
+
+
+def test_redis_holds_30_second_windows_as_the_reference_says(served: Served) -> None:
+    starts = [int(m) for m in served.conn.zrange(served.keys.windows, 0, -1)]
+    assert starts and all(s % (WINDOW_S * 1000) == 0 for s in starts)
+    assert any(s % 60_000 for s in starts)  # half-minute starts: not one-minute windows
+    thirty = PipelineSettings.from_env({"AUGURY_WINDOW_SECONDS": str(WINDOW_S)})
+    expected = reference.replay(served.lines, served.now_ms, served.keys, thirty)
+    assert_same_image(_image(served.conn, served.keys.prefix), expected.image)
+
+
+def test_the_read_api_reports_30_second_windows(served: Served) -> None:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(served.url + "/windows?limit=1000", timeout=10) as resp:
+        body = json.loads(resp.read())
+    assert body["window_ms"] == WINDOW_S * 1000 and len(body["windows"]) >= 5
+    assert all(w["end_ms"] - w["start_ms"] == WINDOW_S * 1000 for w in body["windows"])
+    one = body["windows"][0]
+    with urllib.request.urlopen(f"{served.url}/windows/{one['start_ms']}", timeout=10) as resp:
+        assert json.loads(resp.read())["end_ms"] == one["start_ms"] + WINDOW_S * 1000
+
+
+def test_the_dashboard_draws_30_second_windows(served: Served, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=browser.install(), headless=True,
+                                      args=list(browser.LAUNCH_ARGS))  # fmt: skip
+        page = chromium.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(served.url + "/dashboard/")
+        page.wait_for_function("Number(document.body.dataset.rendered || 0) >= 1", timeout=20_000)
+        assert page.evaluate("document.body.dataset.windowMs") == str(WINDOW_S * 1000)
+        assert "30-second windows" in page.locator("header").inner_text()
+        points = page.locator('#per-window circle.point[data-series="events"]').all()
+        assert len(points) >= 5
+        for point in points:
+            start, end = (int(point.get_attribute(a) or 0) for a in ("data-window", "data-end"))
+            assert end - start == WINDOW_S * 1000
+        labels = [t.text_content() or "" for t in page.locator("#per-window text.axis").all()]
+        assert any(label.count(":") == 2 for label in labels), labels  # HH:MM:SS
+        chromium.close()
