@@ -14,11 +14,10 @@ PY := $(VENV)/bin/python
 GROUPS ?= --group dev --group lambda --group flink --group cdk
 PYTEST_ARGS ?=
 
-export PYTHONPATH := $(CURDIR):$(CURDIR)/localstack
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PLATFORM := $(PY) -m localplatform
 
-.PHONY: help venv install up down status logs demo api openapi notebook notebook-run dashboard-png generate flink-jar flink-zip stream replay synth deploy-local \
+.PHONY: help venv install up down status logs demo screenshots api openapi notebook notebook-run dashboard-png generate flink-jar flink-zip stream replay synth deploy-local \
 	destroy-local cdk-cli test test-unit lint bench clean
 
 help: ## Show the targets
@@ -45,7 +44,7 @@ install: venv ## Install the local platform (LocalStack venv, offline packages, 
 up: venv ## Start LocalStack and Redis (idempotent)
 	@$(PLATFORM) up
 
-down: venv ## Stop everything the platform started
+down: venv ## Stop the demo's leftover jobs, then everything the platform started
 	@$(PLATFORM) down
 
 status: venv ## Show each platform component and its health
@@ -56,6 +55,9 @@ logs: venv ## Show LocalStack's log (COMPONENT=redis for Redis's)
 
 demo: venv flink-jar ## The pipeline live: schedule -> generator -> Kinesis -> Firehose/S3 + Flink -> Redis (HEADLESS=1 DURATION=N)
 	@$(PY) -m demo $(if $(HEADLESS),--headless) $(if $(DURATION),--duration $(DURATION)) $(ARGS)
+
+screenshots: venv flink-jar ## Retake docs/img/live-view.png and dashboard.png from a real demo run (3-4 min)
+	@$(PY) -m demo.screenshots $(ARGS)
 
 api: venv ## Serve the read API and the dashboard page on http://127.0.0.1:8088 (ARGS="--port N")
 	@$(PY) -m lambdas.read_api $(ARGS)
@@ -85,7 +87,7 @@ $(FLINK_JAR): flink_app/pom.xml $(shell find flink_app/src -name '*.java' 2>/dev
 flink-jar: $(FLINK_JAR) ## Build (when changed) the job's jar: ParseClick and the Kinesis connector
 
 FLINK_ZIP := flink_app/target/augury-flink-app.zip
-$(FLINK_ZIP): $(FLINK_JAR) uv.lock cdk/packaging.py $(wildcard flink_app/*.py augury/*.py)
+$(FLINK_ZIP): $(FLINK_JAR) uv.lock cdk/packaging.py $(wildcard flink_app/*.py flink_app/sql/*.sql augury/*.py)
 	@echo "[make] packaging the Managed Flink application zip"
 	@$(PY) -m cdk.packaging flink-zip
 

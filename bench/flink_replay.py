@@ -18,15 +18,18 @@ from pathlib import Path
 
 import redis
 
+from augury import env as env_names
 from augury import events as contract
 from augury.endpoints import Endpoints
-from augury.redis_keys import Keys
+from augury.redis_keys import EVENT_FIELD_PREFIX, Keys
+from augury.settings import MINUTE_MS, PipelineSettings
 from bench.harness import BenchResult, Measurement, TreeRss
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 
 DATA_DIR = Path(__file__).parent / "data"
-EVENTS = int(os.environ.get("AUGURY_BENCH_EVENTS", "2000000"))
+EVENTS = int(os.environ.get(env_names.BENCH_EVENTS, "2000000"))
+SETTINGS = PipelineSettings.from_env()
 RATE = 2000
 
 
@@ -36,7 +39,7 @@ def input_file(events: int = EVENTS) -> tuple[Path, int]:
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         cfg = GeneratorConfig(rate=RATE, seed=11)
-        start = (int(time.time() * 1000) // 60_000 - 24 * 60) * 60_000
+        start = (int(time.time() * 1000) // MINUTE_MS - 24 * 60) * MINUTE_MS
         seconds = events // RATE
         tmp = path.with_suffix(".tmp")
         with tmp.open("wb") as fh:
@@ -64,9 +67,9 @@ def naive(path: Path, lines: int, limit: int) -> Measurement:
                 break
             ev = contract.validate(line, now)
             if isinstance(ev, contract.ClickEvent):
-                ws = ev.event_time_ms - ev.event_time_ms % 60_000
+                ws = ev.event_time_ms - ev.event_time_ms % SETTINGS.window_ms
                 conn.hincrby(keys.window(ws), "events", 1)
-                conn.hincrby(keys.window(ws), f"evt:{ev.client_event}", 1)
+                conn.hincrby(keys.window(ws), EVENT_FIELD_PREFIX + ev.client_event, 1)
     seconds = time.perf_counter() - start
     for key in conn.scan_iter(f"{keys.prefix}*"):
         conn.delete(key)
@@ -78,29 +81,23 @@ def flink(path: Path, lines: int, parse_only: bool) -> Measurement:
     from flink_app import job, settings
 
     prefix = f"augury:bench:{uuid.uuid4().hex[:6]}:"
-    s = settings.load(flags={"source.type": "files", "source.input.path": str(path),
-                             "sink.redis.key.prefix": prefix,
-                             "sink.redis.url": Endpoints.local().redis_url})  # fmt: skip
+    s = settings.load(flag_values={"source.type": "files", "source.input.path": str(path),
+                                   "sink.redis.key.prefix": prefix,
+                                   "sink.redis.url": Endpoints.local().redis_url})  # fmt: skip
     start = time.perf_counter()
     t_env = job.table_env(s, batch=True)
-    if parse_only:
-        from flink_app import sql
-
-        t_env.execute_sql(
-            "CREATE TEMPORARY TABLE raw_events (line STRING) WITH ("
-            f"'connector'='filesystem', 'path'='{path}', 'format'='raw')"
-        )
+    dead = DATA_DIR / f"dead-{uuid.uuid4().hex[:6]}"
+    if parse_only:  # the job's first two stages, counted into a blackhole
+        params = job.parameters(s, job.REPLAY, str(dead), str(path))
+        for stage in ("source", "validate"):
+            job.apply(t_env, stage, job.REPLAY, params)
         t_env.execute_sql("CREATE TEMPORARY TABLE sink (n BIGINT) WITH ('connector'='blackhole')")
-        parsed = sql.validated_select("raw_events", str(int(time.time() * 1000)))
-        t_env.execute_sql(
-            f"INSERT INTO sink SELECT COUNT(*) FROM ({parsed}) WHERE reason IS NULL"
-        ).wait()
+        t_env.execute_sql("INSERT INTO sink SELECT COUNT(*) FROM valid").wait()
         label = "Flink parse-only scan"
     else:
-        dead = DATA_DIR / f"dead-{uuid.uuid4().hex[:6]}"
-        job.add_replay(t_env, s, str(path), str(dead)).execute().wait()
-        shutil.rmtree(dead, ignore_errors=True)
+        job.build(t_env, s, job.REPLAY, str(dead), input_path=str(path)).execute().wait()
         label = "Flink replay (end to end)"
+    shutil.rmtree(dead, ignore_errors=True)
     seconds = time.perf_counter() - start
     conn = redis.Redis.from_url(s.redis_url)
     for key in conn.scan_iter(f"{prefix}*", count=1000):

@@ -24,9 +24,11 @@ from typing import Any, Final
 import jsii
 from aws_cdk import ILocalBundling
 
+from augury import env as env_names
+from augury.resources import FLINK_JAR, FLINK_JAR_NAME
+
 ROOT: Final = Path(__file__).resolve().parents[1]
 CACHE: Final = ROOT / ".local" / "cache"
-FLINK_JAR: Final = ROOT / "flink_app" / "target" / "augury-flink-connectors.jar"
 FLINK_ZIP: Final = ROOT / "flink_app" / "target" / "augury-flink-app.zip"
 LAMBDA_PLATFORM: Final = "aarch64-manylinux2014"
 FLINK_PLATFORM: Final = "x86_64-manylinux2014"
@@ -48,7 +50,7 @@ class PackagingError(RuntimeError):
 
 
 def _uv() -> str:
-    for candidate in (os.environ.get("AUGURY_UV", ""), str(ROOT / ".local/uv/bin/uv")):
+    for candidate in (os.environ.get(env_names.UV, ""), str(ROOT / ".local/uv/bin/uv")):
         if candidate and Path(candidate).exists():
             return candidate
     found = shutil.which("uv")
@@ -122,17 +124,10 @@ class LambdaBundler:
         return True
 
 
-MAIN_PY: Final = '''"""Managed Flink entry point (the ``python`` run option): the stream job."""
-import os
-import sys
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [HERE, os.path.join(HERE, "lib", "python")]
-
-from flink_app.__main__ import main  # noqa: E402
-
-sys.exit(main(["run"]))
-'''
+MAIN_PY: Final = ROOT / "flink_app" / "main.py"
+"""The service's entry point; the zip carries it at its root as ``main.py``."""
+ZIP_PACKAGES: Final = ("augury", "flink_app")
+"""The repository's packages the job imports (their ``.py`` and ``sql/*.sql`` files)."""
 
 
 def build_flink_zip(out: Path = FLINK_ZIP) -> Path:
@@ -143,11 +138,12 @@ def build_flink_zip(out: Path = FLINK_ZIP) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("main.py", MAIN_PY)
-        zf.write(FLINK_JAR, f"lib/{FLINK_JAR.name}")
-        for package in ("augury", "flink_app"):
-            for path in sorted((ROOT / package).glob("*.py")):
-                zf.write(path, f"{package}/{path.name}")
+        zf.write(MAIN_PY, "main.py")
+        zf.write(FLINK_JAR, f"lib/{FLINK_JAR_NAME}")
+        for package in ZIP_PACKAGES:
+            files = [*(ROOT / package).glob("*.py"), *(ROOT / package).glob("sql/*.sql")]
+            for path in sorted(p for p in files if p != MAIN_PY):
+                zf.write(path, str(path.relative_to(ROOT)))
         for path in sorted(site.rglob("*")):
             if path.is_file() and path.name != ".complete" and "__pycache__" not in path.parts:
                 zf.write(path, f"lib/python/{path.relative_to(site)}")

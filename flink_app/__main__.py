@@ -2,8 +2,8 @@ r"""The job's command line: ``run`` (streaming) and ``replay`` (bounded BATCH).
 
 python -m flink_app run [--source kinesis|files] [--stream NAME] [--start-position POS] \\
         [--from-checkpoint latest|DIR] [--set GROUP.KEY=VALUE ...] [--properties FILE]
-python -m flink_app replay --input PATH_OR_S3_URI --redis-url redis://HOST:PORT/DB \\
-        [--dead-letter PATH] [--ttl SECONDS] [--properties FILE]
+python -m flink_app replay --input PATH_OR_S3_URI [--redis-url redis://HOST:PORT/DB] \\
+        [--dead-letter PATH] [--ttl SECONDS] [--set GROUP.KEY=VALUE ...] [--properties FILE]
 
 On Managed Service for Apache Flink, ``main.py`` calls ``run`` and the settings come from the
 application's property groups.
@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--start-position", choices=["LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"],
                      help="where a new run starts reading (default LATEST)")  # fmt: skip
     run.add_argument("--input", help="with --source files: a directory to watch")
-    run.add_argument("--redis-url", help="default: sink.redis.url (redis://127.0.0.1:6379/0)")
+    run.add_argument("--redis-url", help="default: AUGURY_REDIS_URL or redis://127.0.0.1:6379/0")
     run.add_argument("--dead-letter", default=".local/dead-letter/stream",
                      help="invalid and late events go here (default: %(default)s)")  # fmt: skip
     run.add_argument("--checkpoint-dir", default=".local/state/flink-checkpoints",
@@ -65,13 +65,19 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--input", required=True,
                    help="a file, a directory, or an s3:// prefix (LocalStack when "
                         "AUGURY_LOCALSTACK_URL is set)")  # fmt: skip
-    r.add_argument("--redis-url", help="default: sink.redis.url (redis://127.0.0.1:6379/0)")
+    r.add_argument("--redis-url", help="default: AUGURY_REDIS_URL or redis://127.0.0.1:6379/0")
     r.add_argument(
         "--dead-letter",
         default=".local/dead-letter",
         help="directory for invalid events with their reason (default: %(default)s)",
     )
-    r.add_argument("--ttl", type=int, help="seconds before keys expire (default 86400)")
+    r.add_argument(
+        "--ttl",
+        type=int,
+        help="seconds before keys expire (default: sink.redis.ttl.seconds, 86400)",
+    )
+    r.add_argument("--set", action="append", default=[], metavar="GROUP.KEY=VALUE",
+                   help="any property, e.g. windows.size.seconds=30")  # fmt: skip
     r.add_argument("--properties", type=Path,
                    help="a properties file (Managed Flink's JSON property groups)")  # fmt: skip
     return p
@@ -111,13 +117,12 @@ def _metrics_publisher(redis_url: str, keys: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run the streaming job until it ends (bounded files), fails, or Ctrl-C."""
-    import os
-
     from augury.redis_keys import Keys
     from flink_app import job, settings
+    from flink_app.environment import redis_url
 
     managed = settings.MANAGED_FLINK_PROPERTIES.exists()
-    flags: dict[str, Any] = dict(_parse_sets(args.set))
+    flags: dict[str, Any] = dict(settings.parse_sets(args.set))
     flags.update({
         "source.type": args.source, "source.stream.name": args.stream,
         "source.start.position": args.start_position, "source.input.path": args.input,
@@ -126,10 +131,7 @@ def run(args: argparse.Namespace) -> int:
     if not managed:
         flags.setdefault("job.checkpoint.dir", args.checkpoint_dir)
         flags.setdefault("sink.deadletter.path", args.dead_letter)
-        localstack = os.environ.get("AUGURY_LOCALSTACK_URL")
-        if localstack and "source.aws.endpoint" not in flags:
-            flags["source.aws.endpoint"] = localstack
-    s = settings.load(args.properties, flags=flags)
+    s = settings.load(args.properties, flag_values=flags)
     restore = None
     if args.from_checkpoint == "latest":
         found = job.latest_checkpoint(s.checkpoint_dir) if s.checkpoint_dir else None
@@ -142,25 +144,25 @@ def run(args: argparse.Namespace) -> int:
     if not dead_letter.startswith("s3://"):
         dead_letter = str(Path(dead_letter).resolve())
     source = s.stream_name if s.source_type == "kinesis" else s.input_path
-    print(f"[run] {s.source_type}:{source} -> redis {s.key_prefix}* (dead letter: "
+    print(f"[run] {s.source_type}:{source} -> redis {s.pipeline.key_prefix}* (dead letter: "
           f"{dead_letter}; checkpoints: {s.checkpoint_dir or 'managed'}"
           f"{'; restoring ' + restore if restore else ''})", file=sys.stderr)  # fmt: skip
     t_env = job.table_env(s, batch=False)
     job.configure_stream(t_env, s, restore_from=restore, managed=managed)
-    result = job.add_stream(t_env, s, dead_letter).execute()
+    result = job.build(t_env, s, job.STREAM, dead_letter).execute()
     if managed:
         return 0  # the service runs the job
     started = time.monotonic()
-    totals_key = Keys(s.key_prefix).totals
+    keys = Keys(s.pipeline.key_prefix)
     stop = threading.Event()
 
-    url = job.redis_url(s)
-    publisher = None if args.no_metrics else _metrics_publisher(url, Keys(s.key_prefix))
+    url = redis_url(s)
+    publisher = None if args.no_metrics else _metrics_publisher(url, keys)
 
     def progress() -> None:
         nonlocal publisher
         while not stop.wait(10):
-            line = _totals_line(url, totals_key)
+            line = _totals_line(url, keys.totals)
             print(f"[run] {time.monotonic() - started:.0f}s: {line}", file=sys.stderr)
             if publisher is not None:
                 try:
@@ -185,18 +187,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_sets(items: list[str]) -> list[tuple[str, str]]:
-    from flink_app.settings import SettingsError
-
-    pairs = []
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or "." not in key:
-            raise SettingsError(f"--set {item!r} must look like group.key=value")
-        pairs.append((key.strip(), value.strip()))
-    return pairs
-
-
 def replay(args: argparse.Namespace) -> dict[str, Any]:
     """Run one replay; the totals it wrote."""
     import redis
@@ -204,17 +194,18 @@ def replay(args: argparse.Namespace) -> dict[str, Any]:
     from augury.redis_keys import Keys
     from flink_app import inputs, job, settings
 
-    flags = {"source.type": "files", "source.input.path": args.input,
-             "sink.redis.url": args.redis_url, "sink.redis.ttl.seconds": args.ttl,
-             "sink.deadletter.path": args.dead_letter}  # fmt: skip
-    s = settings.load(args.properties, flags=flags)
+    flags: dict[str, Any] = dict(settings.parse_sets(args.set))
+    flags.update({"source.type": "files", "source.input.path": args.input,
+                  "sink.redis.url": args.redis_url, "sink.redis.ttl.seconds": args.ttl,
+                  "sink.deadletter.path": args.dead_letter})  # fmt: skip
+    s = settings.load(args.properties, flag_values=flags)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="augury-replay-") as scratch:
         path = inputs.local_input(s.input_path, Path(scratch), Endpoints.from_env())
         dead_letter = Path(s.dead_letter_path).resolve()
         print(f"[replay] {path} -> {s.redis_url} (dead letter: {dead_letter})", file=sys.stderr)
         t_env = job.table_env(s, batch=True)
-        stmts = job.add_replay(t_env, s, str(path.resolve()), str(dead_letter))
+        stmts = job.build(t_env, s, job.REPLAY, str(dead_letter), input_path=str(path.resolve()))
         stop = threading.Event()
         threading.Thread(target=_progress, args=(stop, started), daemon=True).start()
         try:
@@ -222,7 +213,7 @@ def replay(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             stop.set()
     totals = redis.Redis.from_url(s.redis_url, decode_responses=True).hgetall(
-        Keys(s.key_prefix).totals
+        Keys(s.pipeline.key_prefix).totals
     )
     summary = {"seconds": round(time.monotonic() - started, 1), "totals": totals,
                "dead_letter": str(dead_letter)}  # fmt: skip
@@ -233,7 +224,7 @@ def replay(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point."""
     args = _parser().parse_args(argv)
-    from flink_app.settings import SettingsError
+    from augury.settings import SettingsError
 
     try:
         if args.command == "replay":

@@ -1,181 +1,147 @@
-"""Assembling the Flink job: environment, sources, views and sinks."""
+"""The job, top to bottom, in nine stages of plain SQL.
+
+source → validate → dedupe → lateness → bots → sessions → windows → totals → sinks.
+
+Each stage is one plain SQL file in ``flink_app/sql/`` (``stages.py`` reads them); its views are
+created in this order, and its INSERTs run together as one statement set once the sinks exist.
+The streaming job (``python -m flink_app run``) and the bounded replay (``... replay``) run the
+same stages. Where their semantics differ (event time and watermarks, lateness, early
+results) the stage file holds both variants side by side, marked ``(stream)`` and ``(replay)``.
+"""
 
 from __future__ import annotations
 
-import os
-import sys
 import time
-from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from pyflink.table import EnvironmentSettings, TableEnvironment
+from pyflink.table import TableEnvironment
 
-from augury.endpoints import Endpoints
-from flink_app import sql, udfs
-from flink_app.settings import MANAGED_FLINK_PROPERTIES, JobSettings, redis_url_with_auth
+from augury.endpoints import LOCALSTACK_CREDENTIALS
+from augury.redis_keys import COUNTRY_FIELD_PREFIX, EVENT_FIELD_PREFIX, TOTAL_FIELDS
+from flink_app import contract, stages, udfs
+from flink_app.environment import (
+    configure_stream,
+    latest_checkpoint,
+    redis_url,
+    table_env,
+)
+from flink_app.settings import JobSettings
+from flink_app.stages import Interval, Options, Param, Sql
 
-CONNECTOR_JAR = Path(__file__).parent / "target" / "augury-flink-connectors.jar"
-PARSE_CLICK = "io.augury.flink.ParseClick"
-CLICK_TIME = "io.augury.flink.ClickTime"
+__all__ = ["REPLAY", "STAGES", "STREAM", "build", "configure_stream", "latest_checkpoint",
+           "table_env"]  # fmt: skip
+
+REPLAY: Final = "replay"
+STREAM: Final = "stream"
+STAGES: Final = ("source", "validate", "dedupe", "lateness", "bots", "sessions", "windows",
+                 "totals", "sinks")  # fmt: skip
 
 
-def redis_url(settings: JobSettings) -> str:
-    """The Redis URL the sinks connect with, the AUTH password fetched when configured."""
-    found = Endpoints.from_env()
-    endpoints = Endpoints(found.localstack_url, found.redis_url, settings.region)
-    return redis_url_with_auth(settings, endpoints.secret_string)
+def build(t_env: TableEnvironment, settings: JobSettings, mode: str, dead_letter: str,
+          input_path: str | None = None, now_ms: int | None = None) -> Any:  # fmt: skip
+    """Define the whole job in ``t_env``; a StatementSet ready to execute.
 
-
-def use_job_jar_in_flink_lib() -> None:
-    """Put the job's jar on the local Flink's class path (as a jar in Flink's ``lib/``).
-
-    ``pipeline.jars`` alone does not reach every class loader: a function in a computed
-    column whose watermark is pushed into a source (the file source) is compiled against
-    Flink's own class path. PyFlink reads ``FLINK_LIB_DIR`` when it starts its JVM, so this
-    must run before the first TableEnvironment of the process (PyFlink itself points
-    ``FLINK_LIB_DIR`` at its own ``lib/``); ``pipeline.jars`` is kept too (duplicate service
-    entries are ignored).
+    ``mode`` is ``stream`` (unbounded, from Kinesis or watched files) or ``replay`` (bounded,
+    from ``input_path``, as of ``now_ms`` for the contract's future-timestamp rule).
     """
-    lib = CONNECTOR_JAR.parent / "flink-lib"
-    if os.environ.get("FLINK_LIB_DIR") == str(lib) or not CONNECTOR_JAR.exists():
-        return
-    import pyflink
-
-    pyflink_lib = Path(pyflink.__file__).parent / "lib"  # (FLINK_HOME keeps PyFlink from resetting)
-    lib.mkdir(exist_ok=True)
-    for jar in [*pyflink_lib.glob("*.jar"), CONNECTOR_JAR]:
-        link = lib / jar.name
-        if not link.exists():
-            link.symlink_to(jar.resolve())
-    home = Path(pyflink.__file__).parent
-    os.environ.update({
-        "FLINK_HOME": str(home), "FLINK_LIB_DIR": str(lib),
-        "FLINK_OPT_DIR": str(home / "opt"), "FLINK_PLUGINS_DIR": str(home / "plugins"),
-    })  # fmt: skip
-
-
-def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
-    """A TableEnvironment in UTC with the job's parallelism and Python workers."""
-    use_job_jar_in_flink_lib()
-    env_settings = (
-        EnvironmentSettings.in_batch_mode() if batch else EnvironmentSettings.in_streaming_mode()
-    )
-    t_env = TableEnvironment.create(env_settings)
-    conf = t_env.get_config()
-    conf.set("table.local-time-zone", "UTC")
-    conf.set("parallelism.default", str(settings.parallelism))
-    conf.set("python.executable", sys.executable)
-    conf.set("python.client.executable", sys.executable)
-    conf.set("python.fn-execution.arrow.batch.size", "5000")
-    conf.set("pipeline.name", "augury-replay" if batch else "augury-stream")
-    if MANAGED_FLINK_PROPERTIES.exists():
-        pass  # Managed Flink adds the zip's `jarfile` (run options) to the class path itself
-    elif not CONNECTOR_JAR.exists():
-        raise FileNotFoundError(f"{CONNECTOR_JAR} is missing: build it with `make flink-jar`")
-    else:
-        conf.set("pipeline.jars", CONNECTOR_JAR.resolve().as_uri())
-    t_env.create_java_temporary_function("parse_click", PARSE_CLICK)
-    t_env.create_java_temporary_function("click_time", CLICK_TIME)
-    return t_env
+    p = parameters(settings, mode, dead_letter, input_path, now_ms)
+    inserts: list[str] = []
+    inserts += apply(t_env, "source", mode, p)  # raw lines; stream: event time, watermark
+    inserts += apply(t_env, "validate", mode, p)  # the contract, in the JVM; dead letter
+    inserts += apply(t_env, "dedupe", mode, p)  # one event per event_id
+    inserts += apply(t_env, "lateness", mode, p)  # stream: late events to the dead letter
+    inserts += apply(t_env, "bots", mode, p)  # more than N events of a user in a second
+    inserts += apply(t_env, "sessions", mode, p)  # per user and device, split by the gap
+    inserts += apply(t_env, "windows", mode, p)  # tumbling windows; stream: early, then final
+    inserts += apply(t_env, "totals", mode, p)  # what became of every record read
+    udfs.register(t_env, redis_url(settings), settings.pipeline.key_prefix, settings.pipeline.ttl_s)
+    inserts += apply(t_env, "sinks", mode, p)  # Redis and the dead letter
+    statement_set = t_env.create_statement_set()
+    for insert in inserts:
+        statement_set.add_insert_sql(insert)
+    return statement_set
 
 
-def _register_sinks(t_env: TableEnvironment, settings: JobSettings) -> None:
-    """The Redis sink functions, and a blackhole table for each to insert into."""
-    for name in udfs.SINKS:
-        t_env.execute_sql(
-            f"CREATE TEMPORARY TABLE sink_{name} (n BIGINT) WITH ('connector'='blackhole')"
-        )
-    udfs.register(t_env, redis_url(settings), settings.key_prefix, settings.ttl_s)
+def apply(t_env: TableEnvironment, stage: str, mode: str, params: dict[str, Param]) -> list[str]:
+    """Create the stage's tables and views for ``mode``; its INSERTs, rendered, to run later."""
+    inserts = []
+    for statement in stages.load(stage).for_mode(mode):
+        sql = stages.render(statement.sql, params)
+        if statement.kind == "table":
+            t_env.execute_sql(sql)
+        elif statement.kind == "view":
+            t_env.create_temporary_view(statement.name, t_env.sql_query(sql))
+        else:
+            inserts.append(sql)
+    return inserts
 
 
-def _insert_results(stmts: Any, dims_views: tuple[str, ...]) -> None:
-    """Inserts shared by replay and stream: window fields, sessions and totals."""
-    for view in dims_views:
-        stmts.add_insert_sql(
-            "INSERT INTO sink_write_window_dims SELECT write_window_dims(ws, field_name, n, "
-            f"kind) FROM {view}"
-        )
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_sessions SELECT write_sessions(user_id, device_id, start_ms, "
-        "end_ms, events, first_event, last_event, countrycode) FROM sessions"
-    )
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_totals SELECT write_totals(accepted, invalid, duplicates, "
-        "bot_events, late) FROM totals"
-    )
+def parameters(s: JobSettings, mode: str, dead_letter: str, input_path: str | None = None,
+               now_ms: int | None = None) -> dict[str, Param]:  # fmt: skip
+    """Every stage's ``$name`` parameters, from the settings and the contract."""
+    p = s.pipeline
+    streaming = mode == STREAM
+    if mode not in (REPLAY, STREAM):
+        raise ValueError(f"mode {mode!r} is not {REPLAY} or {STREAM}")
+    kinesis = streaming and s.source_type == "kinesis"
+    return {
+        "source_options": source_options(s, streaming, input_path),
+        "arrival_metadata": "timestamp" if kinesis else "file.modification-time",
+        "skip_arrived_before_ms": s.skip_arrived_before_ms if kinesis else 0,
+        # A replay judges the contract's future_timestamp rule as of its start; streaming, as of
+        # each record's arrival (the source's arrival_time).
+        "now_ms": int(time.time() * 1000) if now_ms is None else now_ms,
+        "contract_rules": contract.rules_json(),
+        "contract_fields": contract.field_columns(),
+        "window_ms": p.window_ms,
+        "window": Interval(p.window_ms),
+        "early_fire": Interval(p.early_fire_ms),
+        "watermark_delay": Interval(p.watermark_delay_ms),
+        "watermark_delay_ms": p.watermark_delay_ms,
+        "session_gap_ms": p.session_gap_ms,
+        # SESSION windows are half-open: gap + 1 ms keeps events exactly the gap apart together.
+        "session_window_gap": Interval(p.session_gap_ms + 1),
+        "bot_threshold": p.bot_threshold,
+        "event_field_prefix": EVENT_FIELD_PREFIX,
+        "country_field_prefix": COUNTRY_FIELD_PREFIX,
+        "total_fields": Sql(", ".join(TOTAL_FIELDS)),
+        "dead_letter_options": dead_letter_options(dead_letter),
+    }
 
 
-def add_replay(t_env: TableEnvironment, settings: JobSettings, input_path: str,
-               dead_letter: str, now_ms: int | None = None) -> Any:  # fmt: skip
-    """Define the bounded replay pipeline; a StatementSet ready to execute."""
-    t_env.execute_sql(
-        "CREATE TEMPORARY TABLE raw_events (line STRING) WITH ("
-        f"'connector'='filesystem', 'path'='{input_path}', 'format'='raw')"
-    )
-    t_env.execute_sql(
-        "CREATE TEMPORARY TABLE dead_letter (reason STRING, `raw` STRING) WITH ("
-        f"'connector'='filesystem', 'path'='{dead_letter}', 'format'='json')"
-    )
-    _register_sinks(t_env, settings)
-    now = int(time.time() * 1000) if now_ms is None else now_ms
-    for name, query in sql.batch_views(settings, now):
-        t_env.create_temporary_view(name, t_env.sql_query(query))
-    stmts = t_env.create_statement_set()
-    stmts.add_insert_sql("INSERT INTO dead_letter SELECT reason, `raw` FROM invalid")
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_windows SELECT write_windows(ws, events, users, sessions, "
-        "bot_events, TRUE) FROM window_core"
-    )
-    _insert_results(stmts, dims_views=("window_dims",))
-    return stmts
+def source_options(s: JobSettings, streaming: bool, input_path: str | None = None) -> Options:
+    """The source table's connector options: Kinesis, or raw files (NDJSON, plain or .gz).
 
-
-def configure_stream(t_env: TableEnvironment, settings: JobSettings,
-                     restore_from: str | None = None, managed: bool = False) -> None:  # fmt: skip
-    """Streaming options: idleness, state TTL (the dedupe horizon) and, locally, checkpoints.
-
-    On Managed Flink the service owns checkpointing and restores; locally checkpoints go to
-    ``job.checkpoint.dir``, are retained on cancellation, and ``restore_from`` (a ``chk-N``
-    directory) resumes from one.
+    Locally ``source.aws.endpoint`` points at LocalStack and its dummy credentials are used; on
+    AWS the connector's default credential chain applies (the application's role).
     """
-    conf = t_env.get_config()
-    conf.set("table.exec.source.idle-timeout", f"{settings.idle_timeout_ms} ms")
-    conf.set("table.exec.state.ttl", f"{settings.dedupe_horizon_ms} ms")
-    if managed:
-        return
-    conf.set("execution.checkpointing.interval", f"{settings.checkpoint_interval_ms} ms")
-    conf.set("execution.checkpointing.mode", "EXACTLY_ONCE")
-    conf.set("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION")
-    if settings.checkpoint_dir:
-        conf.set("state.checkpoints.dir", Path(settings.checkpoint_dir).resolve().as_uri())
-    if restore_from:
-        conf.set("execution.state-recovery.path", Path(restore_from).resolve().as_uri())
+    if not streaming or s.source_type == "files":
+        options = {"connector": "filesystem", "path": input_path or s.input_path, "format": "raw"}
+        if streaming and s.files_monitor_ms:
+            options["source.monitor-interval"] = f"{s.files_monitor_ms} ms"
+        return Options(options)
+    options = {
+        "connector": "kinesis",
+        "stream": s.stream_name,
+        "aws.region": s.region,
+        "scan.stream.initpos": s.start_position,
+        "format": "raw",
+    }
+    if s.start_position == "AT_TIMESTAMP":
+        # Epoch seconds (a non-negative number; a format option would be a date pattern).
+        options["scan.stream.initpos-timestamp"] = s.start_timestamp
+    if s.aws_endpoint:
+        options.update({
+            "aws.endpoint": s.aws_endpoint,
+            "aws.credentials.provider": "BASIC",
+            "aws.credentials.basic.accesskeyid": LOCALSTACK_CREDENTIALS["aws_access_key_id"],
+            "aws.credentials.basic.secretkey": LOCALSTACK_CREDENTIALS["aws_secret_access_key"],
+        })  # fmt: skip
+    return Options(options)
 
 
-def latest_checkpoint(checkpoint_dir: str | Path) -> Path | None:
-    """The newest completed checkpoint (``<job-id>/chk-N`` with ``_metadata``) under a dir."""
-    done = [p.parent for p in Path(checkpoint_dir).glob("*/chk-*/_metadata")]
-    return max(done, key=lambda p: p.stat().st_mtime, default=None)
-
-
-def add_stream(t_env: TableEnvironment, settings: JobSettings, dead_letter: str) -> Any:
-    """Define the streaming pipeline (Kinesis or files); a StatementSet ready to execute."""
-    if settings.source_type == "kinesis":
-        t_env.execute_sql(sql.kinesis_source_ddl(settings, streaming=True))
-    else:
-        t_env.execute_sql(sql.files_source_ddl(settings, settings.input_path, streaming=True))
-    t_env.execute_sql(sql.dead_letter_ddl(dead_letter))
-    _register_sinks(t_env, settings)
-    for name, query in sql.stream_views(settings):
-        t_env.create_temporary_view(name, t_env.sql_query(query))
-    stmts = t_env.create_statement_set()
-    stmts.add_insert_sql(
-        "INSERT INTO dead_letter SELECT reason, `raw` FROM invalid "
-        "UNION ALL SELECT reason, `raw` FROM late"
-    )
-    stmts.add_insert_sql(
-        "INSERT INTO sink_write_windows SELECT write_windows(ws, events, users, "
-        "CAST(NULL AS BIGINT), bot_events, `final`) FROM window_core"
-    )
-    _insert_results(stmts, dims_views=("window_dims", "window_sessions"))
-    return stmts
+def dead_letter_options(path: str) -> Options:
+    """The dead letter's options: JSON lines ``{"reason": ..., "raw": ...}`` in files."""
+    return Options({"connector": "filesystem", "path": path, "format": "json",
+                    "sink.rolling-policy.rollover-interval": "1 min",
+                    "sink.rolling-policy.check-interval": "10 s"})  # fmt: skip

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import redis
 
-from augury.redis_keys import Keys, session_id
+from augury.redis_keys import TOTAL_FIELDS, Keys, session_id
 from augury.retry import backoff_s
 
 
@@ -125,10 +125,10 @@ class RedisWriter:
         self._execute(build)
         return len(rows)
 
-    def totals(self, accepted: int, invalid: int, duplicates: int, bot_events: int,
-               late: int) -> None:  # fmt: skip
-        """Absolute pipeline totals (the one key that never expires)."""
-        self._execute(lambda pipe: pipe.hset(self.keys.totals, mapping={
-            "accepted": accepted, "invalid": invalid, "duplicates": duplicates,
-            "bot_events": bot_events, "late": late,
-        }))  # fmt: skip
+    def totals(self, counts: Mapping[str, int]) -> None:
+        """Absolute pipeline totals, one per ``TOTAL_FIELDS`` (the one key that never expires)."""
+        missing = set(TOTAL_FIELDS) - set(counts)
+        if missing:
+            raise ValueError(f"totals without {sorted(missing)}")
+        mapping = {field: counts[field] for field in TOTAL_FIELDS}
+        self._execute(lambda pipe: pipe.hset(self.keys.totals, mapping=mapping))

@@ -15,7 +15,7 @@ import redis
 from pyflink.table import DataTypes
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
-from augury.redis_keys import Keys
+from augury.redis_keys import TOTAL_FIELDS, Keys
 from flink_app.redis_writer import RedisWriter
 
 
@@ -124,34 +124,20 @@ class SessionSink(_RedisSink):
 
 
 class TotalsSink(_RedisSink):
-    """write_totals(accepted, invalid, duplicates, bot_events, late) -> rows written."""
+    """write_totals(<augury.redis_keys.TOTAL_FIELDS, in order>) -> rows written."""
 
-    def eval(
-        self,
-        accepted: pd.Series,
-        invalid: pd.Series,
-        duplicates: pd.Series,
-        bot_events: pd.Series,
-        late: pd.Series,
-    ) -> pd.Series:
-        n = len(accepted)
-        for row in zip(
-            _ints(accepted, n),
-            _ints(invalid, n),
-            _ints(duplicates, n),
-            _ints(bot_events, n),
-            _ints(late, n),
-            strict=True,
-        ):
-            self._w().totals(*row)
-        return pd.Series([1] * len(accepted))
+    def eval(self, *columns: pd.Series) -> pd.Series:
+        n = len(columns[0])
+        for row in zip(*(_ints(c, n) for c in columns), strict=True):
+            self._w().totals(dict(zip(TOTAL_FIELDS, row, strict=True)))
+        return pd.Series([1] * n)
 
 
 SINKS: dict[str, tuple[type[_RedisSink], int]] = {
     "write_windows": (WindowSink, 6),
     "write_window_dims": (WindowDimSink, 4),
     "write_sessions": (SessionSink, 8),
-    "write_totals": (TotalsSink, 5),
+    "write_totals": (TotalsSink, len(TOTAL_FIELDS)),
 }
 
 

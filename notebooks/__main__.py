@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from augury import env as env_names
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -30,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     from nbclient.exceptions import CellExecutionError
 
     # A kernel started from a PyFlink process must not reuse that process's Java gateway.
-    for name in [k for k in os.environ if "FLINK" in k]:
-        del os.environ[name]
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "localstack")])
+    kept = env_names.for_child_process(os.environ)
+    os.environ.clear()
+    os.environ.update(kept)
     out = args.output or ROOT / ".local" / "state" / "notebooks" / args.notebook.name
     out.parent.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(args.notebook, as_version=4)  # type: ignore[no-untyped-call]

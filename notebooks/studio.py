@@ -23,13 +23,12 @@ import pandas as pd
 from augury import raw_archive, read_model
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
-from flink_app import job, sql
+from augury.settings import PipelineSettings
+from flink_app import job
 from flink_app.inputs import SUFFIXES
-from flink_app.settings import JobSettings, merge_sources
+from flink_app.settings import JobSettings
 
 ALL = 10**9
-WATERMARK_DELAY_MS = JobSettings.from_groups(merge_sources([], {}, {})).watermark_delay_ms
-"""The job's default watermark delay (the notebook's in-flight bound)."""
 
 
 @dataclass(frozen=True)
@@ -62,15 +61,19 @@ def download_raw(endpoints: Endpoints, bucket: str, dest: Path, since_ms: int = 
 
 
 class Studio:
-    """A batch TableEnvironment with ``raw_lines`` (one row per record) and ``raw_events``."""
+    """A batch TableEnvironment with ``raw_lines`` (one row per record) and ``raw_events``.
+
+    They are the job's own first two stages (source, validate) over the downloaded archive.
+    """
 
     def __init__(self, raw_dir: Path) -> None:
-        settings = JobSettings.from_groups(merge_sources([], {}, {"job.parallelism": "1"}))
+        settings = JobSettings.from_groups({"job": {"parallelism": "1"}})
         self.t_env = job.table_env(settings, batch=True)
-        self.t_env.execute_sql(sql.files_source_ddl(settings, str(raw_dir), table="raw_lines"))
-        now_ms = str(int(time.time() * 1000))
-        events = self.t_env.sql_query(sql.validated_select("raw_lines", now_ms))
-        self.t_env.create_temporary_view("raw_events", events)
+        params = job.parameters(settings, job.REPLAY, str(raw_dir / ".dead-letter"),
+                                str(raw_dir), int(time.time() * 1000))  # fmt: skip
+        for stage in ("source", "validate"):
+            job.apply(self.t_env, stage, job.REPLAY, params)
+        self.t_env.create_temporary_view("raw_events", self.t_env.from_path("parsed"))
 
     def sql(self, query: str) -> pd.DataFrame:
         """Run a batch SQL query (Flink SQL) and return its rows."""
@@ -82,9 +85,10 @@ def frame(rows: list[Any]) -> pd.DataFrame:
     return pd.DataFrame([dataclasses.asdict(r) for r in rows])
 
 
-def redis_windows(conn: Any, keys: Keys) -> pd.DataFrame:
-    """Every window in Redis, oldest first, with a UTC ``minute`` column."""
-    df = frame(read_model.windows(conn, keys, 0, 2**62, ALL))
+def redis_windows(conn: Any, settings: PipelineSettings) -> pd.DataFrame:
+    """Every window in Redis, oldest first, with its start as a UTC ``minute`` column."""
+    keys = Keys(settings.key_prefix)
+    df = frame(read_model.windows(conn, keys, 0, 2**62, ALL, window_ms=settings.window_ms))
     if not df.empty:
         df = df.sort_values("start_ms").reset_index(drop=True)
         df["minute"] = pd.to_datetime(df["start_ms"], unit="ms", utc=True)

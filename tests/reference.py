@@ -2,7 +2,8 @@
 
 It reads raw NDJSON lines and produces exactly what a replay must leave in Redis, as a dict of
 key -> value (hash fields as strings, sorted sets as {member: score}). Tests compare the Flink
-job's Redis contents with it key by key; it is deliberately simple, not fast.
+job's Redis contents with it key by key; it is deliberately simple, not fast. It lives with the
+tests, not in the job's package: it is the specification the job is checked against.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from itertools import pairwise
 from typing import Any
 
 from augury import events as contract
-from augury.redis_keys import Keys, session_id
+from augury.redis_keys import (
+    COUNTRY_FIELD_PREFIX,
+    EVENT_FIELD_PREFIX,
+    TOTAL_FIELDS,
+    Keys,
+    session_id,
+)
+from augury.settings import PIPELINE_DEFAULTS, PipelineSettings
 
 RedisImage = dict[str, dict[str, Any]]
 """Hash key -> {field: str value}; sorted-set key -> {member: float score}."""
@@ -28,10 +36,10 @@ class Result:
     dead_letter: list[tuple[str, str]]
 
 
-def replay(lines: Iterable[str], now_ms: int, keys: Keys | None = None, gap_ms: int = 60_000,
-           window_ms: int = 60_000, bot_threshold: int = 10) -> Result:  # fmt: skip
+def replay(lines: Iterable[str], now_ms: int, keys: Keys | None = None,
+           settings: PipelineSettings = PIPELINE_DEFAULTS) -> Result:  # fmt: skip
     """Validate, deduplicate, filter bots, sessionize and aggregate ``lines``."""
-    keys = keys or Keys()
+    keys = keys or Keys(settings.key_prefix)
     dead: list[tuple[str, str]] = []
     valid: list[tuple[contract.ClickEvent, str]] = []
     for line in lines:
@@ -46,20 +54,19 @@ def replay(lines: Iterable[str], now_ms: int, keys: Keys | None = None, gap_ms: 
         if kept is None or (ev.event_time_ms, line) < (kept[0].event_time_ms, kept[1]):
             first[ev.event_id] = (ev, line)
     deduped = [ev for ev, _ in first.values()]
-    return _aggregate(deduped, dead, len(valid) - len(deduped), 0, keys, gap_ms, window_ms,
-                      bot_threshold)  # fmt: skip
+    return _aggregate(deduped, dead, len(valid) - len(deduped), 0, keys, settings)
 
 
-def stream(lines: Iterable[str], now_ms: int, keys: Keys | None = None, gap_ms: int = 60_000,
-           window_ms: int = 60_000, bot_threshold: int = 10,
-           delay_ms: int = 5_000) -> Result:  # fmt: skip
+def stream(lines: Iterable[str], now_ms: int, keys: Keys | None = None,
+           settings: PipelineSettings = PIPELINE_DEFAULTS) -> Result:  # fmt: skip
     """The streaming job's semantics over ``lines`` in arrival order, run to the end.
 
     Invalid events go to the dead letter; the first event to arrive with an id is kept; an
     event is late when its window (or its session) would be closed by a watermark at the
-    largest event time seen so far minus ``delay_ms``. Every window ends final.
+    largest event time seen so far minus the watermark delay. Every window ends final.
     """
-    keys = keys or Keys()
+    keys = keys or Keys(settings.key_prefix)
+    window_ms, gap_ms = settings.window_ms, settings.session_gap_ms
     dead: list[tuple[str, str]] = []
     seen: set[str] = set()
     on_time: list[contract.ClickEvent] = []
@@ -77,18 +84,19 @@ def stream(lines: Iterable[str], now_ms: int, keys: Keys | None = None, gap_ms: 
         t = result.event_time_ms
         max_seen = t if max_seen is None else max(max_seen, t)
         closes = min(t - t % window_ms + window_ms, t + gap_ms + 1) - 1
-        if closes <= max_seen - delay_ms:
+        if closes <= max_seen - settings.watermark_delay_ms:
             late += 1
             dead.append(("late", line))
             continue
         on_time.append(result)
-    return _aggregate(on_time, dead, duplicates, late, keys, gap_ms, window_ms, bot_threshold)
+    return _aggregate(on_time, dead, duplicates, late, keys, settings)
 
 
 def _aggregate(deduped: list[contract.ClickEvent], dead: list[tuple[str, str]], duplicates: int,
-               late: int, keys: Keys, gap_ms: int, window_ms: int,
-               bot_threshold: int) -> Result:  # fmt: skip
+               late: int, keys: Keys, settings: PipelineSettings) -> Result:  # fmt: skip
     """Bots, sessions, windows and totals of the kept events (shared by replay and stream)."""
+    window_ms, gap_ms, bot_threshold = (settings.window_ms, settings.session_gap_ms,
+                                        settings.bot_threshold)  # fmt: skip
     per_second = Counter((e.user_id, e.event_time_ms - e.event_time_ms % 1000) for e in deduped)
     is_bot = {e.event_id: per_second[(e.user_id, e.event_time_ms - e.event_time_ms % 1000)]
               > bot_threshold for e in deduped}  # fmt: skip
@@ -111,7 +119,7 @@ def _aggregate(deduped: list[contract.ClickEvent], dead: list[tuple[str, str]], 
     for e in human:
         h = window(e.event_time_ms)
         h["events"] = str(int(h["events"]) + 1)
-        for field in (f"evt:{e.client_event}", f"cc:{e.countrycode}"):
+        for field in (EVENT_FIELD_PREFIX + e.client_event, COUNTRY_FIELD_PREFIX + e.countrycode):
             h[field] = str(int(h.get(field, "0")) + 1)
         ws = e.event_time_ms - e.event_time_ms % window_ms
         users[ws].add(e.user_id)
@@ -149,8 +157,7 @@ def _aggregate(deduped: list[contract.ClickEvent], dead: list[tuple[str, str]], 
             image.setdefault(user_key, {})[sid] = float(start)
             h = window(start)
             h["sessions"] = str(int(h["sessions"]) + 1)
-    image[keys.totals] = {
-        "accepted": str(len(human)), "invalid": str(len(dead) - late),
-        "duplicates": str(duplicates), "bot_events": str(len(bots)), "late": str(late),
-    }  # fmt: skip
+    counts = {"accepted": len(human), "invalid": len(dead) - late, "duplicates": duplicates,
+              "bot_events": len(bots), "late": late}  # fmt: skip
+    image[keys.totals] = {field: str(counts[field]) for field in TOTAL_FIELDS}
     return Result(image, dead)

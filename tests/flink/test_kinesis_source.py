@@ -1,4 +1,4 @@
-"""The job's Kinesis source (the shaded connector) reads LocalStack's Kinesis on Flink 1.20."""
+"""The job's Kinesis source (its source stage, the shaded connector) reads LocalStack's Kinesis."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from augury import events as contract
 from augury.endpoints import Endpoints
-from flink_app import job, settings, sql
+from flink_app import job, settings
 
 
 def test_records_put_to_localstack_are_read_by_the_flink_source(endpoints: Endpoints) -> None:
@@ -19,13 +19,13 @@ def test_records_put_to_localstack_are_read_by_the_flink_source(endpoints: Endpo
     records = [{"Data": d, "PartitionKey": str(i)} for i, d in enumerate(sent)]
     kinesis.put_records(StreamName=stream, Records=records)
 
-    s = settings.load(env={}, flags={
+    s = settings.load(env={}, flag_values={
         "source.stream.name": stream, "source.aws.endpoint": str(endpoints.localstack_url),
         "source.start.position": "TRIM_HORIZON",
     })  # fmt: skip
     t_env = job.table_env(s, batch=False)
-    t_env.execute_sql(sql.kinesis_source_ddl(s))
-    result = t_env.execute_sql("SELECT line FROM raw_events")
+    job.apply(t_env, "source", job.STREAM, job.parameters(s, job.STREAM, dead_letter=""))
+    result = t_env.execute_sql("SELECT line FROM raw_lines")
     got: list[Any] = []
     with result.collect() as rows:
         for row in rows:

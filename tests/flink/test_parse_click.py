@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from augury import events as contract
-from flink_app import job, settings, sql
+from flink_app import job, settings
 
 TRICKY: list[Any] = [
     None, "", " ", "x", "X" * 64, "e" * 65, "u" * 128, "u" * 129, "é" * 64, "日本" * 40,
@@ -59,14 +59,12 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Any, Any]]:
     lines = _lines(now_ms)
     path = Path(tmp_path_factory.mktemp("parse")) / "lines.ndjson"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    s = settings.load(env={}, flags={"source.type": "files", "source.input.path": str(path)})
+    s = settings.load(env={}, flag_values={"source.type": "files", "source.input.path": str(path)})
     t_env = job.table_env(s, batch=True)
-    t_env.execute_sql(
-        f"CREATE TEMPORARY TABLE raw_events (line STRING) WITH ("
-        f"'connector'='filesystem', 'path'='{path}', 'format'='raw')"
-    )
-    query = sql.validated_select("raw_events", str(now_ms))
-    with t_env.execute_sql(f"SELECT line, reason, event_time_ms FROM ({query})").collect() as rows:
+    params = job.parameters(s, job.REPLAY, dead_letter="", now_ms=now_ms)
+    for stage in ("source", "validate"):  # the job's own first two stages
+        job.apply(t_env, stage, job.REPLAY, params)
+    with t_env.execute_sql("SELECT line, reason, event_time_ms FROM parsed").collect() as rows:
         got = [(r[0], r[1], r[2]) for r in rows]
     expected = []
     for line in lines:

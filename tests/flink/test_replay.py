@@ -16,9 +16,10 @@ import redis
 
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
-from flink_app import job, reference, settings
+from flink_app import job, settings
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
+from tests import reference
 from tests.flink import edge_cases
 
 
@@ -57,11 +58,12 @@ def replayed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
     with gzip.open(root / "in" / "generated.ndjson.gz", "wt", encoding="utf-8") as fh:
         fh.write("\n".join(generated) + "\n")
     prefix = f"augury:test:{uuid.uuid4().hex[:8]}:"
-    s = settings.load(flags={"source.type": "files", "source.input.path": str(root / "in"),
-                             "sink.redis.key.prefix": prefix,
-                             "sink.redis.url": Endpoints.local().redis_url})  # fmt: skip
+    s = settings.load(flag_values={"source.type": "files", "source.input.path": str(root / "in"),
+                                   "sink.redis.key.prefix": prefix,
+                                   "sink.redis.url": Endpoints.local().redis_url})  # fmt: skip
     t_env = job.table_env(s, batch=True)
-    job.add_replay(t_env, s, str(root / "in"), str(root / "dead"), now_ms=now_ms).execute().wait()
+    job.build(t_env, s, job.REPLAY, str(root / "dead"), input_path=str(root / "in"),
+              now_ms=now_ms).execute().wait()  # fmt: skip
     conn = redis.Redis.from_url(s.redis_url, decode_responses=True)
     yield Replayed(prefix, lines + generated, now_ms, root / "dead", conn)
     for key in conn.scan_iter(f"{prefix}*", count=1000):

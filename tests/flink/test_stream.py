@@ -21,9 +21,10 @@ import redis
 
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
-from flink_app import job, reference, settings
+from flink_app import job, settings
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
+from tests import reference
 from tests.flink import edge_cases
 from tests.flink.test_replay import _image, assert_same_image
 
@@ -49,14 +50,14 @@ def streamed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
     (root / "in").mkdir()
     (root / "in" / "clicks.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
     prefix = f"augury:stream:{uuid.uuid4().hex[:8]}:"
-    s = settings.load(flags={
+    s = settings.load(flag_values={
         "source.type": "files", "source.input.path": str(root / "in"),
         "sink.redis.key.prefix": prefix, "sink.redis.url": Endpoints.local().redis_url,
         "job.checkpoint.interval.seconds": 2, "job.checkpoint.dir": str(root / "chk"),
     })  # fmt: skip
     t_env = job.table_env(s, batch=False)
     job.configure_stream(t_env, s)
-    job.add_stream(t_env, s, str(root / "dead")).execute().wait()
+    job.build(t_env, s, job.STREAM, str(root / "dead")).execute().wait()
     conn = redis.Redis.from_url(s.redis_url, decode_responses=True)
     yield Streamed(prefix, lines, now_ms, root / "dead", conn)
     for key in conn.scan_iter(f"{prefix}*", count=1000):

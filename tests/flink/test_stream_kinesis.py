@@ -20,12 +20,14 @@ from typing import Any
 import pytest
 import redis
 
+from augury import env as env_names
 from augury import events as contract
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
-from flink_app import job, reference
+from flink_app import job
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
+from tests import reference
 from tests.flink.test_replay import _image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,8 +59,7 @@ class Run:
             cmd += ["--from-checkpoint", "latest"]
         # Not the test process's PyFlink gateway (PYFLINK_GATEWAY_PORT would make the child
         # reuse it): each run gets its own JVM, killed with it.
-        env = {k: v for k, v in os.environ.items() if "FLINK" not in k}
-        env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'localstack'}"
+        env = env_names.for_child_process(os.environ)
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,

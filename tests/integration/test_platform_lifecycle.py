@@ -25,7 +25,6 @@ def _instance_env(state: Path) -> dict[str, str]:
         AUGURY_LOCALSTACK_URL=f"http://127.0.0.1:{LS_PORT}",
         AUGURY_REDIS_URL=f"redis://127.0.0.1:{REDIS_PORT}/0",
         AUGURY_PLATFORM="host",
-        PYTHONPATH=f"{REPO_ROOT}{os.pathsep}{REPO_ROOT / 'localstack'}",
     )
     return env
 

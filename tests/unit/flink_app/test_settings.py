@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from augury.settings import SettingsError
 from flink_app import settings
-from flink_app.settings import SettingsError
 
 
 def _file(tmp_path: Path, groups: dict[str, dict[str, str]]) -> Path:
@@ -19,11 +19,12 @@ def _file(tmp_path: Path, groups: dict[str, dict[str, str]]) -> Path:
 
 def test_defaults() -> None:
     s = settings.load(env={})
+    p = s.pipeline
     assert s.source_type == "kinesis" and s.start_position == "LATEST"
-    assert s.window_ms == 60_000 and s.session_gap_ms == 60_000
-    assert s.watermark_delay_ms == 5_000 and s.early_fire_ms == 5_000
-    assert s.dedupe_horizon_ms == 600_000 and s.bot_threshold == 10
-    assert s.key_prefix == "augury:" and s.ttl_s == 86_400
+    assert p.window_ms == 60_000 and p.session_gap_ms == 60_000
+    assert p.watermark_delay_ms == 5_000 and p.early_fire_ms == 5_000
+    assert p.dedupe_horizon_ms == 600_000 and p.bot_threshold == 10
+    assert p.key_prefix == "augury:" and p.ttl_s == 86_400
 
 
 def test_file_then_env_then_flags(tmp_path: Path) -> None:
@@ -31,14 +32,15 @@ def test_file_then_env_then_flags(tmp_path: Path) -> None:
     s = settings.load(
         path,
         env={
-            "AUGURY_FLINK_SESSIONS_GAP_SECONDS": "45",
-            "AUGURY_FLINK_SINK_REDIS_TTL_SECONDS": "600",
+            "AUGURY_SESSION_GAP_SECONDS": "45",
+            "AUGURY_REDIS_TTL_SECONDS": "600",
+            "AUGURY_FLINK_JOB_PARALLELISM": "2",
         },
-        flags={"windows.bot.threshold": 7},
+        flag_values={"windows.bot.threshold": 7},
     )
-    assert s.session_gap_ms == 45_000  # env over file
-    assert s.bot_threshold == 7  # flag over file
-    assert s.ttl_s == 600
+    assert s.pipeline.session_gap_ms == 45_000  # env over file
+    assert s.pipeline.bot_threshold == 7  # flag over file
+    assert s.pipeline.ttl_s == 600 and s.parallelism == 2
 
 
 @pytest.mark.parametrize(
@@ -56,7 +58,7 @@ def test_file_then_env_then_flags(tmp_path: Path) -> None:
 )
 def test_bad_settings_name_themselves(flags: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named.replace(".", r"\.")):
-        settings.load(env={}, flags=flags)
+        settings.load(env={}, flag_values=flags)
 
 
 def test_a_bad_properties_file_is_named(tmp_path: Path) -> None:
@@ -67,21 +69,14 @@ def test_a_bad_properties_file_is_named(tmp_path: Path) -> None:
 
 
 def test_redis_password_comes_from_the_secret_when_configured() -> None:
-    from flink_app.settings import JobSettings, merge_sources, redis_url_with_auth
+    from flink_app.settings import JobSettings, redis_url_with_auth
 
-    groups = merge_sources(
-        [
-            {
-                "sink": {
-                    "redis.url": "rediss://augury@cache.example:6379/0",
-                    "redis.auth.secret.arn": "arn:aws:secretsmanager:eu-west-1:1:secret:x",
-                }
-            }
-        ],
-        {},
-        {},
-    )
-    settings = JobSettings.from_groups(groups)
+    settings = JobSettings.from_groups({
+        "sink": {
+            "redis.url": "rediss://augury@cache.example:6379/0",
+            "redis.auth.secret.arn": "arn:aws:secretsmanager:eu-west-1:1:secret:x",
+        }
+    })  # fmt: skip
     fetched: list[str] = []
 
     def fetch(arn: str) -> str:
@@ -91,5 +86,23 @@ def test_redis_password_comes_from_the_secret_when_configured() -> None:
     url = redis_url_with_auth(settings, fetch)
     assert url == "rediss://augury:p%40ss%2Fword@cache.example:6379/0"
     assert fetched == ["arn:aws:secretsmanager:eu-west-1:1:secret:x"]
-    plain = JobSettings.from_groups(merge_sources([], {}, {}))
+    plain = JobSettings.from_groups({})
     assert redis_url_with_auth(plain, fetch) == plain.redis_url and len(fetched) == 1
+
+
+def test_each_channel_names_the_setting_its_own_way(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"^environment variable AUGURY_WINDOW_SECONDS='0'"):
+        settings.load(env={"AUGURY_WINDOW_SECONDS": "0"})
+    with pytest.raises(SettingsError, match=r"^flag --set windows\.size\.seconds='x'"):
+        settings.load(env={}, flag_values={"windows.size.seconds": "x"})
+    path = _file(tmp_path, {"windows": {"size.seconds": "-1"}})
+    with pytest.raises(SettingsError, match=r"property \(in .*\) windows\.size\.seconds='-1'"):
+        settings.load(path, env={})
+    with pytest.raises(SettingsError, match="AUGURY_FLINK_WINDOWS_SIZE_SECONDS"):
+        settings.load(env={"AUGURY_FLINK_WINDOWS_SIZE_SECONDS": "30"})  # the pipeline's own name
+
+
+def test_managed_flink_s_run_options_group_is_not_the_job_s_business(tmp_path: Path) -> None:
+    path = _file(tmp_path, {"kinesis.analytics.flink.run.options": {"python": "main.py"},
+                            "windows": {"size.seconds": "30"}})  # fmt: skip
+    assert settings.load(path, env={}).pipeline.window_ms == 30_000

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.DateTimeException;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -27,6 +28,13 @@ public final class ParseClick extends ScalarFunction {
     private static final ObjectMapper MAPPER =
             new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final ConcurrentHashMap<String, Rules> RULES = new ConcurrentHashMap<>();
+
+    /** Validity as of the record's arrival (the streaming source's arrival time). */
+    @DataTypeHint("ROW<reason STRING, event_time_ms BIGINT, `values` ARRAY<STRING>>")
+    public Row eval(
+            String line, @DataTypeHint("TIMESTAMP_LTZ(3)") Instant arrival, String rulesJson) {
+        return eval(line, arrival == null ? null : arrival.toEpochMilli(), rulesJson);
+    }
 
     @DataTypeHint("ROW<reason STRING, event_time_ms BIGINT, `values` ARRAY<STRING>>")
     public Row eval(String line, Long nowMs, String rulesJson) {

@@ -1,0 +1,48 @@
+"""The event contract (``augury.events``) as the job's JVM functions take it.
+
+``ParseClick`` and ``ClickTime`` (Java, ``make flink-jar``) apply exactly the Python contract's
+rules, in the same order, with the same reasons: the rules reach them as JSON generated here.
+"""
+
+from __future__ import annotations
+
+import json
+
+from augury import events as contract
+from flink_app.stages import Sql
+
+PARSE_CLICK = "io.augury.flink.ParseClick"
+CLICK_TIME = "io.augury.flink.ClickTime"
+
+
+def rules_json() -> str:
+    """The contract's rules as JSON for the JVM's ParseClick function (one definition)."""
+    return json.dumps(
+        {
+            "fields": [
+                {
+                    "name": f.name,
+                    "required": f.required,
+                    "min_len": f.min_len,
+                    "max_len": f.max_len,
+                    "pattern": f.pattern,
+                    "starts_with": f.starts_with,
+                    "missing_reason": contract.missing(f.name),
+                    "invalid_reason": contract.invalid(f.name),
+                }
+                for f in contract.FIELDS
+            ],
+            "timestamp_field": contract.TIMESTAMP_FIELD,
+            "max_future_ms": contract.MAX_FUTURE_MS,
+            "malformed_json": contract.MALFORMED_JSON,
+            "not_object": contract.NOT_OBJECT,
+            "future_timestamp": contract.FUTURE_TIMESTAMP,
+        },
+        separators=(",", ":"),
+    )
+
+
+def field_columns(parsed: str = "p") -> Sql:
+    """The contract's fields as columns of ParseClick's result ``parsed``, in contract order."""
+    return Sql(", ".join(f"{parsed}.`values`[{i + 1}] AS {f.name}"
+                         for i, f in enumerate(contract.FIELDS)))  # fmt: skip

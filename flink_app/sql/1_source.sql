@@ -1,0 +1,28 @@
+-- Stage 1, source: the raw records, one line each, as the producer sent them.
+-- Streaming adds the arrival time the source knows (Kinesis's ApproximateArrivalTimestamp, a
+-- file's modification time), event time (the contract's client_timestamp of a line valid as of
+-- its arrival; 0 for an invalid one, so it never moves the watermark), a watermark that trails
+-- the largest event time by the watermark delay, and processing time (the order of arrival).
+-- Validity is judged as of arrival, not of reading: a record that was too far in the future when
+-- it arrived stays invalid when it is read again (a restore, a catch-up from TRIM_HORIZON), so
+-- it can never move the watermark ahead of every other event.
+
+-- table raw_lines (replay): bounded input; in BATCH mode every window fires at the end.
+CREATE TEMPORARY TABLE raw_lines (
+  line STRING
+) WITH ($source_options);
+
+-- table raw_lines (stream): unbounded input with event time and a watermark.
+CREATE TEMPORARY TABLE raw_lines (
+  line STRING,
+  arrival_time TIMESTAMP_LTZ(3) METADATA FROM $arrival_metadata VIRTUAL,
+  event_time AS TO_TIMESTAMP_LTZ(click_time(line, arrival_time, $contract_rules), 3),
+  pt AS PROCTIME(),
+  WATERMARK FOR event_time AS event_time - $watermark_delay
+) WITH ($source_options);
+
+-- view arrived (replay): every line.
+SELECT * FROM raw_lines;
+
+-- view arrived (stream): the lines that arrived from source.skip.arrived.before.ms on (0: all).
+SELECT * FROM raw_lines WHERE arrival_time >= TO_TIMESTAMP_LTZ($skip_arrived_before_ms, 3);

@@ -1,0 +1,30 @@
+-- Stage 4, lateness: an event whose window or session is already closed is late: dead letter.
+-- Streaming decides it from checkpointed state, not from the watermark's timing: max_seen_ms is
+-- the largest event time seen so far, and an event is late when its window, or its session,
+-- would already be closed by a watermark at max_seen_ms - the watermark delay. Flink's own
+-- watermark never runs ahead of that bound, so no window drops an event silently, and a job
+-- restored from a checkpoint classifies exactly as an uninterrupted run.
+
+-- view seen (stream): the largest event time seen so far.
+SELECT *, MAX(event_time_ms) OVER (
+  ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS max_seen_ms
+FROM deduped;
+
+-- view classified (stream): late when the earlier of its window's end and its session's end
+-- (gap + 1 ms after it) is at or before max_seen_ms - the watermark delay.
+SELECT *, LEAST(ws + $window_ms, event_time_ms + $session_gap_ms + 1) - 1
+  <= max_seen_ms - $watermark_delay_ms AS is_late
+FROM seen;
+
+-- view late (stream): the late events, as dead letters.
+SELECT 'late' AS reason, line AS `raw` FROM classified WHERE is_late;
+
+-- insert dead_letter (stream): each late event, with reason `late`.
+INSERT INTO dead_letter SELECT reason, `raw` FROM late;
+
+-- view on_time (replay): every event: nothing is late in a bounded replay (every window
+-- fires at the end, and no watermark runs ahead of an event).
+SELECT * FROM deduped;
+
+-- view on_time (stream): the events that are not late.
+SELECT * FROM classified WHERE NOT is_late;
