@@ -13,134 +13,80 @@ checks that every event is accounted for, prints a JSON summary and exits 0 when
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, TextIO
 
+from augury import env as env_names
 from augury import events as contract
 from augury import raw_archive, read_model
 from augury.endpoints import Endpoints
 from augury.redis_keys import TOTAL_FIELDS, Keys
-from augury.resources import DEFAULT_STREAM_NAME, LOCAL_RAW_BUCKET, LOCAL_SCHEDULE_QUEUE
+from augury.resources import DEFAULT_STREAM_NAME, LOCAL_RAW_BUCKET
+from augury.settings import PipelineSettings, SettingsError
 from demo import checks
-from flink_app.settings import JobSettings, merge_sources
+from demo.runners import FlinkJob, Generator, GeneratorProgress
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER_USER = "augury-demo-closer"
-_DEFAULTS = JobSettings.from_groups(merge_sources([], {}, {}))
-WATERMARK_DELAY_MS = _DEFAULTS.watermark_delay_ms
-WINDOW_MS = _DEFAULTS.window_ms
-"""The job runs with the default watermark delay and window size."""
 
 
 def step(message: str) -> None:
-    """Progress output (stderr; stdout carries the JSON summary)."""
-    print(f"[demo] {message}", file=sys.stderr, flush=True)
+    """Progress output (stderr; stdout carries the JSON summary).
+
+    Never raises: after a hang-up the terminal is gone, and cleanup must still run.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        print(f"[demo] {message}", file=sys.stderr, flush=True)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, a closed terminal (SIGHUP) or SIGTERM: stop the generator and the job."""
+
+    def __init__(self, sig: signal.Signals) -> None:
+        super().__init__(sig.name)
+        self.sig = sig
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's code for death by this signal (130 for Ctrl-C, 129 for a hang-up)."""
+        return 128 + int(self.sig)
+
+    @classmethod
+    def once(cls, sig: signal.Signals) -> Interrupted:
+        """The interruption, with SIGINT, SIGHUP and SIGTERM ignored from now on."""
+        for caught in CAUGHT:
+            signal.signal(caught, signal.SIG_IGN)
+        return cls(sig)
+
+
+CAUGHT = (signal.SIGINT, signal.SIGHUP, signal.SIGTERM)
+
+
+def stop_on_signals() -> None:
+    """Turn SIGINT, SIGHUP and SIGTERM into :class:`Interrupted`, once.
+
+    After the first, further signals are ignored so that the cleanup they started (stopping
+    the generator and the job's JVM) runs to the end.
+    """
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise Interrupted.once(signal.Signals(signum))
+
+    for sig in CAUGHT:
+        signal.signal(sig, handler)
 
 
 def raw_records(endpoints: Endpoints) -> int:
     """Records (lines) in the raw archive."""
     return sum(obj.records for obj in raw_archive.objects(endpoints.client("s3"), LOCAL_RAW_BUCKET))
-
-
-class FlinkJob:
-    """``python -m flink_app run`` in its own process group, logging to a file."""
-
-    def __init__(
-        self,
-        run_dir: Path,
-        redis_url: str,
-        localstack_url: str,
-        stream: str = DEFAULT_STREAM_NAME,
-        sets: tuple[str, ...] = (),
-    ) -> None:
-        self.log_path = run_dir / "flink.log"
-        self.dead_letter = run_dir / "dead-letter"
-        cmd = [
-            sys.executable, "-m", "flink_app", "run", "--stream", stream,
-            # LocalStack's Kinesis cannot parse the connector's AT_TIMESTAMP requests (LATEST
-            # uses them too): read from the start and skip what arrived before this run.
-            "--start-position", "TRIM_HORIZON",
-            "--set", f"source.skip.arrived.before.ms={int(time.time() * 1000)}",
-            "--set", f"source.aws.endpoint={localstack_url}", "--redis-url", redis_url,
-            "--dead-letter", str(self.dead_letter), "--checkpoint-dir", str(run_dir / "chk"),
-            "--set", "job.checkpoint.interval.seconds=10",
-            *(arg for item in sets for arg in ("--set", item)),
-        ]  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if "FLINK" not in k}
-        env["FLINK_LOG_DIR"] = str(run_dir)  # the JVM's own log next to this run's files
-        with self.log_path.open("w") as log:
-            self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-
-    def check(self) -> None:
-        """Raise when the job has exited."""
-        if self.proc.poll() is not None:
-            tail = self.log_path.read_text()[-3000:]
-            raise RuntimeError(f"the Flink job exited ({self.proc.returncode}):\n{tail}")
-
-    def stop(self) -> None:
-        """Stop the client, its mini-cluster and Python workers."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-
-    def dead_letter_lines(self) -> int:
-        """Lines in the committed dead-letter files."""
-        return sum(
-            len(p.read_text(encoding="utf-8").splitlines())
-            for p in self.dead_letter.rglob("*")
-            if p.is_file() and not p.name.startswith(".")
-        )
-
-
-class Generator:
-    """The generator's handler on the deployed EventBridge schedule (the local runner)."""
-
-    def __init__(self, endpoints: Endpoints, rate: float, log: Path) -> None:
-        # The handler logs (Powertools JSON, EMF metrics) to stdout; here that is a log file,
-        # so stdout keeps only the demo's summary. Powertools binds its stream at import.
-        self.real_stdout = sys.stdout
-        sys.stdout = log.open("a", buffering=1)
-        from lambdas.clickgen import handler, local_runner
-
-        sqs = endpoints.client("sqs")
-        self.queue_url = sqs.get_queue_url(QueueName=LOCAL_SCHEDULE_QUEUE)["QueueUrl"]
-        sqs.purge_queue(QueueUrl=self.queue_url)  # ticks left from an earlier run
-        self.produced = 0
-        self.invocations = 0
-        self.stop_event = threading.Event()
-
-        def counted(result: dict[str, Any]) -> None:
-            self.produced += int(result["sent"])
-            self.invocations += 1
-
-        self.thread = threading.Thread(
-            target=local_runner.run,
-            kwargs={"endpoints": endpoints, "queue_url": self.queue_url,
-                    "handler": handler.lambda_handler, "overrides": {"rate": rate},
-                    "stop": self.stop_event, "on_result": counted},
-            daemon=True,
-        )  # fmt: skip
-        self.thread.start()
-
-    def stop(self, wait: bool) -> None:
-        """Take no new tick; with ``wait``, let the running minute of traffic finish."""
-        self.stop_event.set()
-        if wait:
-            self.thread.join(timeout=120)
 
 
 def _totals(conn: Any, keys: Keys) -> dict[str, int]:
@@ -161,12 +107,13 @@ def marker_time(now_ms: int, window_ms: int, delay_ms: int) -> int:
     return window_end + delay_ms + CLOSE_MARGIN_MS
 
 
-def _close_windows(endpoints: Endpoints) -> tuple[int, int]:
+def _close_windows(endpoints: Endpoints, settings: PipelineSettings) -> tuple[int, int]:
     """One valid event ahead of the present: its watermark closes every window of the traffic.
 
     Returns when it was sent and its event time (epoch ms).
     """
-    event_ms = marker_time(int(time.time() * 1000), WINDOW_MS, WATERMARK_DELAY_MS)
+    now_ms = int(time.time() * 1000)
+    event_ms = marker_time(now_ms, settings.window_ms, settings.watermark_delay_ms)
     line = contract.encode({
         "event_id": f"closer-{event_ms}", "user_id": MARKER_USER, "device_id": "demo",
         "client_event": "page_view", "client_timestamp": contract.format_timestamp(event_ms),
@@ -212,9 +159,10 @@ class Run:
     marker_event_ms: int
 
 
-def _finals(conn: Any, keys: Keys, run: Run) -> list[checks.FinalTiming]:
-    windows = read_model.windows(conn, keys, 0, 2**62, read_model.MAX_ITEMS)
-    return checks.final_timings(windows, WATERMARK_DELAY_MS, run.traffic_end_ms,
+def _finals(conn: Any, settings: PipelineSettings, run: Run) -> list[checks.FinalTiming]:
+    windows = read_model.windows(conn, Keys(settings.key_prefix), 0, 2**62, read_model.MAX_ITEMS,
+                                 window_ms=settings.window_ms)  # fmt: skip
+    return checks.final_timings(windows, settings.watermark_delay_ms, run.traffic_end_ms,
                                 run.marker_sent_ms, run.marker_event_ms)  # fmt: skip
 
 
@@ -223,9 +171,10 @@ def late_final(t: checks.FinalTiming) -> dict[str, Any]:
     return {"window_ms": t.start_ms, "lag_s": None if t.lag_ms is None else t.lag_ms / 1000}
 
 
-def summarize(endpoints: Endpoints, conn: Any, keys: Keys, run: Run,
+def summarize(endpoints: Endpoints, conn: Any, settings: PipelineSettings, run: Run,
               job: FlinkJob) -> dict[str, Any]:  # fmt: skip
     """The closing summary, once every produced event is accounted for (or a timeout)."""
+    keys = Keys(settings.key_prefix)
     produced, probes, raw_before = run.produced, run.probes, run.raw_before
     deadline = time.monotonic() + 180
     accounted = 0
@@ -243,9 +192,11 @@ def summarize(endpoints: Endpoints, conn: Any, keys: Keys, run: Run,
     dead_expected = totals.get("invalid", 0) + totals.get("late", 0)
     while time.monotonic() < deadline and job.dead_letter_lines() < dead_expected:
         time.sleep(2)  # dead-letter files are committed at the job's next checkpoint
-    while time.monotonic() < deadline and any(t.final_ms is None for t in _finals(conn, keys, run)):
+    while time.monotonic() < deadline and any(
+        t.final_ms is None for t in _finals(conn, settings, run)
+    ):
         time.sleep(1)  # the windows the marker closes
-    finals = _finals(conn, keys, run)
+    finals = _finals(conn, settings, run)
     lags = [t.lag_ms for t in finals if t.lag_ms is not None]
     windows = [int(w) for w in conn.zrange(keys.windows, 0, -1)]
     final = sum(1 for w in windows if conn.hget(keys.window(w), "final") == "1")
@@ -273,20 +224,48 @@ def summarize(endpoints: Endpoints, conn: Any, keys: Keys, run: Run,
     }  # fmt: skip
 
 
-def _live(conn: Any, keys: Keys, job: FlinkJob, gen: Generator, minutes: float | None,
-          dashboard: str) -> None:  # fmt: skip
+SCHEDULE_PERIOD_S = 60
+"""The local schedule's rate (the CDK app's ``schedule_minutes``, 1 by default)."""
+
+
+def schedule_line(progress: GeneratorProgress, now_ms: int, period_s: int) -> str:
+    """What the generator is doing, and when the next scheduled run is due."""
+    due = progress.next_due_ms(now_ms, period_s * 1000)
+    if due is None:
+        return (f"waiting for the first scheduled run (EventBridge rate, every {period_s} s); "
+                "meanwhile the generator produces 5 s of traffic at a time")  # fmt: skip
+    runs = f"{progress.scheduled} scheduled run" + ("s" if progress.scheduled != 1 else "")
+    return f"{runs} so far; the next is due in {(due - now_ms) / 1000:.0f} s"
+
+
+def live_view(conn: Any, settings: PipelineSettings, job: FlinkJob, gen: Generator,
+              minutes: float | None, dashboard: str, terminal: TextIO) -> None:  # fmt: skip
+    """Refresh the terminal view every second until ``minutes`` pass (or forever)."""
+    from rich.console import Console
     from rich.live import Live
 
     from demo import live
 
+    console = Console(file=terminal)
     started = time.monotonic()
-    with Live(refresh_per_second=1, screen=False) as view:
-        while minutes is None or time.monotonic() - started < minutes * 60:
-            job.check()
-            header = (f"Augury demo: {gen.produced} events produced in {gen.invocations} "
-                      f"scheduled runs; dashboard {dashboard}; Ctrl-C stops")  # fmt: skip
-            view.update(live.render(live.snapshot(conn, keys), header))
-            time.sleep(1)
+    try:
+        # Refreshed here, not by rich's thread: a write to a closed terminal fails right here.
+        with Live(console=console, auto_refresh=False, screen=False) as view:
+            while minutes is None or time.monotonic() - started < minutes * 60:
+                job.check()
+                gen.check()
+                progress = gen.progress()
+                now_ms = int(time.time() * 1000)
+                header = (
+                    f"Augury demo: {progress.produced} events produced in "
+                    f"{progress.invocations} generator runs; dashboard {dashboard}; "
+                    "Ctrl-C stops\n" + schedule_line(progress, now_ms, SCHEDULE_PERIOD_S)
+                )
+                snap = live.snapshot(conn, settings, now_ms)
+                view.update(live.render(snap, header), refresh=True)
+                time.sleep(1)
+    except OSError as exc:  # EIO: the terminal went away before (or without) its SIGHUP
+        raise Interrupted.once(signal.SIGHUP) from exc
 
 
 def record_run(state_dir: Path, fields: dict[str, Any]) -> None:
@@ -298,8 +277,8 @@ def record_run(state_dir: Path, fields: dict[str, Any]) -> None:
 
 def start_api(redis_url: str, port: int) -> Any:
     """The read API and the dashboard page on a background thread (any free port if taken)."""
-    os.environ["AUGURY_REDIS_URL"] = redis_url
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ[env_names.REDIS_URL] = redis_url
+    os.environ.setdefault(env_names.POWERTOOLS_LOG_LEVEL, "WARNING")
     from lambdas.read_api import handler
     from lambdas.read_api.local_server import BackgroundServer
 
@@ -323,80 +302,85 @@ def main(argv: list[str] | None = None) -> int:
                    help="read API and dashboard port (default 8088; 0: any free)")  # fmt: skip
     args = p.parse_args(argv)
     minutes = args.duration if args.duration else (3.0 if args.headless else None)
+    terminal = sys.stdout  # the view's and the summary's; nothing replaces it
+    try:  # the job, the read API and this view all read these (AUGURY_WINDOW_SECONDS, ...)
+        settings = PipelineSettings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stop_on_signals()
 
     import redis
 
     from localplatform import cdk_local, platform
     from localplatform.config import PlatformConfig
 
-    cfg = PlatformConfig.from_env()
-    step("1/6 installing what is missing (LocalStack, its packages, Redis, the CDK CLI)")
-    platform.install(cfg)
-    cdk_local.install_cli(cfg)
-    step("2/6 bringing the platform up (LocalStack, Redis)")
-    platform.up(cfg)
-    endpoints = cfg.endpoints
-    os.environ["AUGURY_LOCALSTACK_URL"] = cfg.localstack_url
-    step("3/6 deploying the CDK app's local mode with cdklocal")
-    cdk_local.deploy(cfg)
-    api = start_api(endpoints.redis_url, args.api_port)
-    step(f"read API on {api.url} (OpenAPI {api.url}/openapi.json); dashboard {api.url}/dashboard/")
+    job: FlinkJob | None = None
+    gen: Generator | None = None
+    api: Any = None
+    try:
+        cfg = PlatformConfig.from_env()
+        step("1/6 installing what is missing (LocalStack, its packages, Redis, the CDK CLI)")
+        platform.install(cfg)
+        cdk_local.install_cli(cfg)
+        step("2/6 bringing the platform up (LocalStack, Redis)")
+        platform.up(cfg)
+        endpoints = cfg.endpoints
+        os.environ[env_names.LOCALSTACK_URL] = cfg.localstack_url
+        step("3/6 deploying the CDK app's local mode with cdklocal")
+        cdk_local.deploy(cfg)
+        api = start_api(endpoints.redis_url, args.api_port)
+        step(f"read API on {api.url} (OpenAPI {api.url}/openapi.json); "
+             f"dashboard {api.url}/dashboard/")  # fmt: skip
 
-    keys = Keys()
-    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
-    stale = list(conn.scan_iter(f"{keys.prefix}*", count=1000))
-    if stale:
-        step(f"clearing {len(stale)} keys of an earlier run from Redis")
-        conn.delete(*stale)
-    run_dir = cfg.state_dir / "demo" / time.strftime("%Y%m%dT%H%M%S")
-    run_dir.mkdir(parents=True)
-    record_run(cfg.state_dir, {"run_dir": str(run_dir), "started_ms": int(time.time() * 1000)})
-    raw_before = raw_records(endpoints)
-    step(f"4/6 starting the Flink job (Kinesis -> Redis); log: {run_dir / 'flink.log'}")
-    job = FlinkJob(run_dir, endpoints.redis_url, cfg.localstack_url)
-    try:
+        keys = Keys(settings.key_prefix)
+        conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
+        stale = list(conn.scan_iter(f"{keys.prefix}*", count=1000))
+        if stale:
+            step(f"clearing {len(stale)} keys of an earlier run from Redis")
+            conn.delete(*stale)
+        run_dir = cfg.state_dir / "demo" / time.strftime("%Y%m%dT%H%M%S")
+        run_dir.mkdir(parents=True)
+        record_run(cfg.state_dir, {"run_dir": str(run_dir), "started_ms": int(time.time() * 1000)})
+        raw_before = raw_records(endpoints)
+        step(f"4/6 starting the Flink job (Kinesis -> Redis); log: {run_dir / 'flink.log'}")
+        job = FlinkJob(run_dir, endpoints.redis_url, cfg.localstack_url, jobs_dir=cfg.jobs_dir)
         probes = wait_until_reading(endpoints, conn, keys, job)
-    except (RuntimeError, KeyboardInterrupt) as exc:
-        job.stop()
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    step(f"5/6 starting the generator on its schedule at {args.rate:g} events/s "
-         "(first run within a minute)")  # fmt: skip
-    gen = Generator(endpoints, args.rate, run_dir / "generator.log")
-    try:
+        step(f"5/6 starting the generator at {args.rate:g} events/s: now, then on the deployed "
+             f"EventBridge schedule; log: {run_dir / 'generator.log'}")  # fmt: skip
+        gen = Generator(run_dir, args.rate, jobs_dir=cfg.jobs_dir)
         if args.headless:
             minutes = minutes or 3.0
             step(f"6/6 running {minutes:g} minutes headless")
             deadline = time.monotonic() + minutes * 60
             while time.monotonic() < deadline:
                 job.check()
+                gen.check()
                 time.sleep(5)
-                step(f"{gen.produced} events produced; totals {_totals(conn, keys)}")
+                step(f"{gen.progress().produced} events produced; totals {_totals(conn, keys)}")
         else:
             step("6/6 live view")
-            _live(conn, keys, job, gen, minutes, f"{api.url}/dashboard/")
-    except KeyboardInterrupt:
-        step("stopping the generator and the job (make down stops the platform)")
-        gen.stop(wait=False)
-        job.stop()
-        return 130
-    except RuntimeError as exc:
-        gen.stop(wait=False)
-        job.stop()
-        print(f"error: {exc}", file=sys.stderr)
+            live_view(conn, settings, job, gen, minutes, f"{api.url}/dashboard/", terminal)
+        step("stopping the generator (its current minute of traffic finishes first)")
+        gen.finish()
+        traffic_end_ms = int(time.time() * 1000)
+        step("closing the last windows and checking that every event is accounted for")
+        sent_ms, event_ms = _close_windows(endpoints, settings)
+        run = Run(gen.progress().produced, probes, raw_before, traffic_end_ms, sent_ms, event_ms)
+        summary = summarize(endpoints, conn, settings, run, job)
+    except Interrupted as exc:
+        step(f"{exc}: stopping the generator and the job (make down stops the platform)")
+        return exc.exit_code
+    except (RuntimeError, OSError, ValueError) as exc:
+        step(f"error: {exc}")
         return 1
-    step("stopping the generator (its current minute of traffic finishes first)")
-    gen.stop(wait=True)
-    traffic_end_ms = int(time.time() * 1000)
-    step("closing the last windows and checking that every event is accounted for")
-    sent_ms, event_ms = _close_windows(endpoints)
-    run = Run(gen.produced, probes, raw_before, traffic_end_ms, sent_ms, event_ms)
-    try:
-        summary = summarize(endpoints, conn, keys, run, job)
     finally:
-        job.stop()
-        api.stop()
-    print(json.dumps(summary, indent=2), file=gen.real_stdout)
+        for child in (gen, job):
+            if child is not None:
+                child.stop()
+        if api is not None:
+            api.stop()
+    print(json.dumps(summary, indent=2), file=terminal)
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     record_run(cfg.state_dir, {"summary": summary})
     step("done; the platform stays up for inspection (make status; make down)")

@@ -13,6 +13,7 @@ from rich.text import Text
 from augury import read_model
 from augury.read_model import PageCount, Session, Totals, Window
 from augury.redis_keys import Keys
+from augury.settings import MINUTE_MS, PipelineSettings
 
 RECENT_WINDOWS = 5
 RECENT_SESSIONS = 8
@@ -23,6 +24,7 @@ class Snapshot:
     """Everything the view shows, read from Redis at one moment."""
 
     taken_ms: int
+    settings: PipelineSettings
     windows: list[Window] = field(default_factory=list)
     top_pages: dict[int, list[PageCount]] = field(default_factory=dict)
     sessions: list[Session] = field(default_factory=list)
@@ -35,11 +37,13 @@ class Snapshot:
         return (self.taken_ms - max(stamps)) / 1000 if stamps else None
 
 
-def snapshot(conn: Any, keys: Keys, now_ms: int | None = None) -> Snapshot:
+def snapshot(conn: Any, settings: PipelineSettings, now_ms: int | None = None) -> Snapshot:
     """Read the newest windows with their top pages, the newest sessions and the totals."""
-    windows = read_model.newest_windows(conn, keys, RECENT_WINDOWS)
+    keys = Keys(settings.key_prefix)
+    windows = read_model.newest_windows(conn, keys, RECENT_WINDOWS, window_ms=settings.window_ms)
     return Snapshot(
         taken_ms=now_ms or int(time.time() * 1000),
+        settings=settings,
         windows=windows,
         top_pages={w.start_ms: read_model.top_pages(conn, keys, [w.start_ms], 5) for w in windows},
         sessions=read_model.sessions(conn, keys, 0, 2**62, RECENT_SESSIONS),
@@ -47,8 +51,17 @@ def snapshot(conn: Any, keys: Keys, now_ms: int | None = None) -> Snapshot:
     )
 
 
-def _clock(ms: int) -> str:
-    return time.strftime("%H:%M", time.gmtime(ms / 1000))
+def _clock(ms: int, seconds: bool = False) -> str:
+    return time.strftime("%H:%M:%S" if seconds else "%H:%M", time.gmtime(ms / 1000))
+
+
+def window_title(settings: PipelineSettings) -> str:
+    """``One-minute windows``, ``30-second windows``, ..."""
+    s = settings.window_s
+    size = {60: "One-minute", 3600: "One-hour"}.get(s) or (
+        f"{s // 60}-minute" if s % 60 == 0 else f"{s}-second"
+    )
+    return f"{size} windows (UTC; newest first)"
 
 
 def _countries(w: Window, n: int = 3) -> str:
@@ -57,14 +70,21 @@ def _countries(w: Window, n: int = 3) -> str:
 
 def render(snap: Snapshot, header: str = "") -> Group:
     """The view: windows, recent sessions, fault counts and freshness."""
-    windows = Table(title="One-minute windows (UTC; newest first)", expand=True)
+    p = snap.settings
+    windows = Table(title=window_title(p), expand=True)
+    if not snap.windows:
+        step, delay = p.early_fire_ms // 1000, p.watermark_delay_ms // 1000
+        windows.caption = (f"no results yet: the first early results come about {step + delay} s "
+                           f"after the first events (every {step} s of event time, behind a "
+                           f"{delay} s watermark)")  # fmt: skip
+    with_seconds = p.window_ms % MINUTE_MS != 0
     for col in ("window", "state", "events", "users", "sessions", "bots", "top pages",
                 "countries"):  # fmt: skip
         windows.add_column(col, justify="right" if col in ("events", "users") else "left")
     for w in snap.windows:
-        pages = ", ".join(f"{p.page_url} {p.events}" for p in snap.top_pages.get(w.start_ms, []))
-        windows.add_row(_clock(w.start_ms), "final" if w.final else "early", str(w.events),
-                        str(w.users), str(w.sessions), str(w.bot_events), pages,
+        pages = ", ".join(f"{pc.page_url} {pc.events}" for pc in snap.top_pages.get(w.start_ms, []))
+        windows.add_row(_clock(w.start_ms, with_seconds), "final" if w.final else "early",
+                        str(w.events), str(w.users), str(w.sessions), str(w.bot_events), pages,
                         _countries(w))  # fmt: skip
     sessions = Table(title="Recent sessions", expand=True)
     for col in ("user", "device", "start", "duration", "events", "first", "last", "country"):

@@ -1,7 +1,10 @@
 """``python -m lambdas.clickgen``: run the generator's handler locally (LocalStack by default).
 
 Once, now:            python -m lambdas.clickgen --rate 200 --duration 60
-On the local schedule: python -m lambdas.clickgen --schedule --rate 200
+On the local schedule: python -m lambdas.clickgen --schedule --rate 200 [--start-now]
+
+On the schedule, SIGTERM lets the running invocation finish and then stops; Ctrl-C (SIGINT)
+stops at once.
 """
 
 from __future__ import annotations
@@ -9,11 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from augury import env as env_names
 from augury.endpoints import Endpoints
 
 
@@ -40,9 +47,20 @@ def _parser() -> argparse.ArgumentParser:
                    help="run on the local EventBridge schedule (rate(1 minute) -> SQS) "
                         "instead of once")  # fmt: skip
     p.add_argument("--max-invocations", type=int, help="with --schedule: stop after N")
+    p.add_argument("--start-now", action="store_true",
+                   help="with --schedule: do not wait up to a minute for the first scheduled "
+                        f"event; produce {BRIDGE_S} s of traffic at a time until it "
+                        "comes")  # fmt: skip
+    p.add_argument("--results", type=Path, metavar="FILE",
+                   help="append a JSON line to FILE as each invocation starts (event: start) "
+                        "and ends (event: done, with its summary)")  # fmt: skip
     p.add_argument("--aws", action="store_true",
                    help="use real AWS (default credentials) instead of LocalStack")  # fmt: skip
     return p
+
+
+BRIDGE_S = 5
+"""Seconds of traffic per invocation of ``--start-now`` before the first scheduled event."""
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -66,36 +84,48 @@ def _ensure_stream(endpoints: Endpoints, name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the handler once or on the schedule; print each invocation's summary as JSON."""
     args = _parser().parse_args(argv)
-    if not args.aws and not os.environ.get("AUGURY_LOCALSTACK_URL"):
-        os.environ["AUGURY_LOCALSTACK_URL"] = Endpoints.local().localstack_url or ""
+    if not args.aws and not os.environ.get(env_names.LOCALSTACK_URL):
+        os.environ[env_names.LOCALSTACK_URL] = Endpoints.local().localstack_url or ""
     if args.stream:
-        os.environ["AUGURY_STREAM_NAME"] = args.stream
+        os.environ[env_names.STREAM_NAME] = args.stream
     # Imported after the environment is set: the handler reads it at import.
+    from augury.settings import SettingsError
     from lambdas.clickgen import local_runner
-    from lambdas.clickgen.config import ConfigError, GeneratorConfig
+    from lambdas.clickgen.config import GeneratorConfig
     from lambdas.clickgen.handler import lambda_handler
     from lambdas.local_context import LocalContext
 
     overrides = _overrides(args)
     try:
         cfg = GeneratorConfig.from_sources(overrides=overrides)
-    except ConfigError as exc:
+    except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     endpoints = Endpoints.from_env()
     if args.create_stream and not args.aws:
         _ensure_stream(endpoints, cfg.stream_name)
 
+    def record(kind: str, fields: dict[str, Any]) -> None:
+        if args.results is not None:
+            with args.results.open("a") as fh:
+                fh.write(json.dumps({"event": kind, **fields}) + "\n")
+
     def show(result: dict[str, Any]) -> None:
         print(json.dumps(result), flush=True)
+        record("done", result)
 
     if args.schedule:
         queue_url = local_runner.ensure_schedule(endpoints)
-        print(f"[clickgen] waiting for scheduled events on {queue_url} (Ctrl-C stops)",
-              file=sys.stderr)  # fmt: skip
+        local_runner.drop_stale_ticks(endpoints, queue_url)
+        print(f"[clickgen] waiting for scheduled events on {queue_url} (SIGTERM stops after "
+              "the running invocation, Ctrl-C at once)", file=sys.stderr)  # fmt: skip
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
             local_runner.run(endpoints, queue_url, lambda_handler, overrides,
-                             args.max_invocations, on_result=show)  # fmt: skip
+                             args.max_invocations, stop=stop, on_result=show,
+                             bridge_s=BRIDGE_S if args.start_now else None,
+                             on_start=lambda started: record("start", started))  # fmt: skip
         except KeyboardInterrupt:
             return 130
         return 0

@@ -5,19 +5,27 @@ LocalStack community cannot run Lambda code without Docker. Locally, an EventBri
 the handler with each scheduled event, as Lambda's asynchronous invocation would: a failed
 invocation is retried (the message becomes visible again) up to twice, then dropped and logged.
 The handler's EMF metric lines reach CloudWatch (LocalStack's) as Lambda's log lines would.
+
+A schedule's first event comes up to a minute after it starts. With ``bridge_s`` the runner
+does not wait for it: until the first scheduled event arrives it invokes the handler itself
+with ``bridge_s`` seconds of traffic at a time, starting now, so traffic flows at once and the
+schedule takes over where the bridge stops.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from augury.cloudwatch import forward_emf
-from augury.endpoints import Endpoints
+from augury.endpoints import LOCALSTACK_ACCOUNT_ID, Endpoints
+from augury.events import parse_timestamp_ms
 from augury.resources import LOCAL_SCHEDULE_QUEUE, LOCAL_SCHEDULE_RULE
 from lambdas.local_context import LocalContext
 
@@ -36,7 +44,7 @@ def scheduled_event(
         "id": str(uuid.uuid4()),
         "detail-type": "Scheduled Event",
         "source": "aws.events",
-        "account": "000000000000",
+        "account": LOCALSTACK_ACCOUNT_ID,
         "time": time_iso,
         "region": "us-east-1",
         "resources": [rule_arn] if rule_arn else [],
@@ -50,8 +58,17 @@ def ensure_schedule(
     rule_name: str = LOCAL_SCHEDULE_RULE,
     queue_name: str = LOCAL_SCHEDULE_QUEUE,
 ) -> str:
-    """Create (idempotently) the local rule and its SQS target; the queue URL."""
+    """The schedule's queue URL; the rule and queue are created only when none is deployed.
+
+    ``make deploy-local`` (and the demo) deploy the rule and its queue from the CDK app's local
+    mode under these same names, so there is only ever one rule feeding the queue.
+    """
     sqs, events = endpoints.client("sqs"), endpoints.client("events")
+    try:
+        events.describe_rule(Name=rule_name)
+        return str(sqs.get_queue_url(QueueName=queue_name)["QueueUrl"])
+    except (events.exceptions.ResourceNotFoundException, sqs.exceptions.QueueDoesNotExist):
+        pass
     queue_url: str = sqs.create_queue(
         QueueName=queue_name, Attributes={"VisibilityTimeout": "900"}
     )["QueueUrl"]
@@ -63,10 +80,45 @@ def ensure_schedule(
     return queue_url
 
 
+def drop_stale_ticks(endpoints: Endpoints, queue_url: str) -> None:
+    """Purge ticks that queued while no runner listened (an earlier run's, hours old maybe).
+
+    Lambda would have run each when it came; replaying them now would produce stale traffic.
+    """
+    sqs = endpoints.client("sqs")
+    with contextlib.suppress(sqs.exceptions.PurgeQueueInProgress):  # purged under a minute ago
+        sqs.purge_queue(QueueUrl=queue_url)
+
+
 def with_overrides(event: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
     """The event with ``overrides`` merged into its ``detail`` (a demo rate, say)."""
     detail = {**(event.get("detail") or {}), **overrides}
     return {**event, "detail": detail}
+
+
+def iso_second(epoch_s: float) -> str:
+    """An EventBridge ``time``: UTC, whole seconds."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch_s)))
+
+
+TRIGGER_SCHEDULE = "schedule"
+TRIGGER_BRIDGE = "bridge"
+Notify = Callable[[dict[str, Any]], None]
+
+
+def trimmed_to(event: dict[str, Any], covered_until_ms: int, period_s: int) -> dict[str, Any]:
+    """A scheduled event whose traffic starts where the bridge's ended (no second twice).
+
+    The first scheduled event after bridging may be older than the end of the bridged traffic;
+    its window is moved to start there and shortened to end where it would have ended.
+    """
+    tick_ms = parse_timestamp_ms(event["time"]) or 0
+    if covered_until_ms <= tick_ms:
+        return event
+    duration_s = int(event.get("detail", {}).get("duration_s", period_s))
+    left_s = max(1, duration_s - (covered_until_ms - tick_ms) // 1000)
+    trimmed = with_overrides(event, {"duration_s": left_s})
+    return {**trimmed, "time": iso_second(covered_until_ms / 1000)}
 
 
 def run(
@@ -76,39 +128,71 @@ def run(
     overrides: Mapping[str, Any] | None = None,
     max_invocations: int | None = None,
     stop: threading.Event | None = None,
-    on_result: Callable[[dict[str, Any]], None] | None = None,
+    on_result: Notify | None = None,
+    bridge_s: int | None = None,
+    on_start: Notify | None = None,
+    period_s: int = 60,
 ) -> int:
-    """Invoke ``handler`` for every scheduled event in the queue; the invocations made."""
+    """Invoke ``handler`` for every scheduled event in the queue; the invocations made.
+
+    ``on_start`` gets ``trigger`` (``schedule`` or ``bridge``) and ``scheduled_time`` (the
+    event's ``time``) as an invocation starts; ``on_result`` gets its summary plus the same two
+    when it succeeded. With ``bridge_s``, until the first scheduled event comes the runner
+    produces ``bridge_s`` seconds of traffic at a time, each bridge starting where the last
+    ended; the first scheduled event then starts where the bridges ended (``trimmed_to``).
+    """
     sqs = endpoints.client("sqs")
     cloudwatch = endpoints.client("cloudwatch")
     stop = stop or threading.Event()
     invocations = 0
+    bridged_until_ms = int(time.time()) * 1000 if bridge_s is not None else None
     while not stop.is_set() and (max_invocations is None or invocations < max_invocations):
         got = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=1,
-            WaitTimeSeconds=5,
+            WaitTimeSeconds=0 if bridge_s is not None else 5,
             AttributeNames=["ApproximateReceiveCount"],
         )
-        for message in got.get("Messages", []):
+        messages = got.get("Messages", [])
+        if not messages and bridge_s is not None and bridged_until_ms is not None:
+            detail = {**(overrides or {}), "duration_s": bridge_s}
+            event = scheduled_event(iso_second(bridged_until_ms / 1000), detail)
+            bridged_until_ms += bridge_s * 1000
+            invocations += 1
+            _notify(on_start, {}, TRIGGER_BRIDGE, event)
+            _notify(on_result, _invoke(handler, event, cloudwatch), TRIGGER_BRIDGE, event)
+            continue
+        for message in messages:
             event = with_overrides(json.loads(message["Body"]), overrides or {})
+            if bridge_s is not None and bridged_until_ms is not None:
+                event = trimmed_to(event, bridged_until_ms, period_s)
+                bridge_s = bridged_until_ms = None  # the schedule has taken over
             receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             invocations += 1
-            try:
-                with forward_emf(cloudwatch):  # as CloudWatch does with Lambda's log lines
-                    result = handler(event, LocalContext(FUNCTION_NAME))
-            except Exception as exc:
-                print(f"[runner] invocation failed ({receives}/{MAX_RECEIVES}): {exc}",
-                      file=sys.stderr)  # fmt: skip
-                if receives < MAX_RECEIVES:
-                    sqs.change_message_visibility(
-                        QueueUrl=queue_url,
-                        ReceiptHandle=message["ReceiptHandle"],
-                        VisibilityTimeout=1,
-                    )
-                    continue
-            else:
-                if on_result is not None:
-                    on_result(result)
+            _notify(on_start, {}, TRIGGER_SCHEDULE, event)
+            result = _invoke(handler, event, cloudwatch, f"{receives}/{MAX_RECEIVES}")
+            if result is None and receives < MAX_RECEIVES:
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=1
+                )
+                continue
+            _notify(on_result, result, TRIGGER_SCHEDULE, event)
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     return invocations
+
+
+def _notify(callback: Notify | None, result: dict[str, Any] | None, trigger: str,
+            event: dict[str, Any]) -> None:  # fmt: skip
+    if callback is not None and result is not None:
+        callback({**result, "trigger": trigger, "scheduled_time": event["time"]})
+
+
+def _invoke(handler: Handler, event: dict[str, Any], cloudwatch: Any,
+            attempt: str = "1/1") -> dict[str, Any] | None:  # fmt: skip
+    """One invocation as Lambda runs it: its result, or None when it raised (logged)."""
+    try:
+        with forward_emf(cloudwatch):  # as CloudWatch does with Lambda's log lines
+            return handler(event, LocalContext(FUNCTION_NAME))
+    except Exception as exc:
+        print(f"[runner] invocation failed ({attempt}): {exc}", file=sys.stderr)
+        return None

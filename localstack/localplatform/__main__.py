@@ -9,16 +9,19 @@ import sys
 import time
 from pathlib import Path
 
+from augury import env as env_names
+from augury.settings import SettingsError
 from localplatform import (
     browser,
     cdk_local,
     docker_compose,
+    jobs,
     localstack_host,
     platform,
     procs,
     redis_server,
 )
-from localplatform.config import PlatformConfig, PlatformConfigError
+from localplatform.config import PlatformConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +38,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("install", help="install LocalStack (own venv), its offline packages, Redis")
     sub.add_parser("up", help="start everything not yet running and wait until healthy")
-    sub.add_parser("down", help="stop everything the platform started, children included")
+    dn = sub.add_parser(
+        "down",
+        help="stop everything the platform started, children included",
+        description="Stop the jobs left running on the platform (a demo's Flink job and "
+        "generator, by their recorded process groups), then LocalStack and Redis.",
+    )
+    dn.add_argument(
+        "parts",
+        nargs="*",
+        metavar="PART",
+        help="only these: jobs, localstack, redis (default: all)",
+    )
     st = sub.add_parser("status", help="show each component and whether it is healthy")
     st.add_argument("--json", action="store_true", help="print JSON instead of a table")
     st.add_argument("--check", action="store_true", help="exit 1 unless all are healthy")
@@ -87,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
             platform.up(cfg)
             print(platform.render(platform.status(cfg)))
         elif args.command == "down":
-            stopped = platform.down(cfg)
+            unknown = set(args.parts) - {platform.JOBS, *platform.COMPONENTS}
+            if unknown:
+                parts = ", ".join([platform.JOBS, *platform.COMPONENTS])
+                raise SettingsError(f"down: unknown part(s) {sorted(unknown)}; parts: {parts}")
+            stopped = platform.down(cfg, only=args.parts or None)
             print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         elif args.command == "status":
             statuses = platform.status(cfg)
@@ -95,13 +113,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps([s.as_dict() for s in statuses], indent=2))
             else:
                 print(platform.render(statuses))
+                for name, pgid in jobs.running(cfg.jobs_dir).items():
+                    print(f"job {name} is running (process group {pgid}; `make down` stops it)")
             if args.check and not all(s.healthy for s in statuses):
                 return 1
         elif args.command == "logs":
             _logs(cfg, args.component, args.lines, args.follow)
         elif args.command == "env":
-            print(f"export AUGURY_LOCALSTACK_URL={cfg.localstack_url}")
-            print(f"export AUGURY_REDIS_URL={cfg.endpoints.redis_url}")
+            print(f"export {env_names.LOCALSTACK_URL}={cfg.localstack_url}")
+            print(f"export {env_names.REDIS_URL}={cfg.endpoints.redis_url}")
             print(f"export AWS_DEFAULT_REGION={cfg.endpoints.region}")
         elif args.command == "dashboard-png":
             from localplatform import dashboard_png
@@ -120,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "destroy":
             destroyed = cdk_local.destroy(cfg)
             print("destroyed: " + (", ".join(destroyed) if destroyed else "no local stacks"))
-    except (PlatformConfigError, FileNotFoundError, RuntimeError, TimeoutError) as exc:
+    except (SettingsError, FileNotFoundError, RuntimeError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except subprocess.CalledProcessError as exc:

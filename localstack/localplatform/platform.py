@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from localplatform import docker_compose, localstack_host, redis_server
+from localplatform import docker_compose, jobs, localstack_host, redis_server
 from localplatform.config import LOCALSTACK_SERVICES, PlatformConfig
 from localplatform.console import step
 
 COMPONENTS = ("localstack", "redis")
+JOBS = "jobs"
+"""``down``'s name for the jobs run on top of the platform (the demo's Flink job, generator)."""
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,20 @@ def up(cfg: PlatformConfig) -> list[str]:
 
 
 def down(cfg: PlatformConfig, only: list[str] | None = None) -> list[str]:
-    """Stop what this platform started (all of it, or ``only`` those); the names stopped."""
-    wanted = COMPONENTS if only is None else tuple(only)
-    if docker_compose.use_docker(cfg):
-        docker_compose.down()
-        return list(wanted)
+    """Stop what this platform started (all of it, or ``only`` those); the names stopped.
+
+    Jobs left running on top of it (``JOBS``: a demo's Flink job and generator) go first.
+    """
+    wanted = (JOBS, *COMPONENTS) if only is None else tuple(only)
     stopped: list[str] = []
+    if JOBS in wanted:
+        for name in jobs.stop_all(cfg.jobs_dir):
+            stopped.append(f"job {name}")
+            step(f"job {name} stopped")
+    if docker_compose.use_docker(cfg):
+        if set(wanted) & set(COMPONENTS):
+            docker_compose.down()
+        return stopped + [c for c in COMPONENTS if c in wanted]
     if "localstack" in wanted and localstack_host.stop(cfg):
         stopped.append("localstack")
         step("LocalStack stopped")

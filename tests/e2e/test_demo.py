@@ -17,13 +17,13 @@ from typing import Any
 import nbformat
 import pytest
 
+from augury import env as env_names
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if "FLINK" not in k}
-    env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'localstack'}"
-    return env
+    return env_names.for_child_process(os.environ)
 
 
 # 40 events/s: bot bursts are a Poisson process (2% of traffic, bursts of 11-30 events), so at

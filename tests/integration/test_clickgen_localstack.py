@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections import Counter
@@ -85,3 +86,42 @@ def test_local_runner_invokes_the_handler_from_the_real_schedule(
     events = endpoints.client("events")
     events.remove_targets(Rule=f"it-clickgen-{suffix}", Ids=["clickgen-runner"])
     events.delete_rule(Name=f"it-clickgen-{suffix}")
+
+
+def test_the_runner_bridges_until_the_first_tick_without_a_second_twice(
+    endpoints: Endpoints, stream: str
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    rule, queue = f"it-bridge-{suffix}", f"it-bridge-{suffix}"
+    queue_url = local_runner.ensure_schedule(endpoints, schedule="rate(10 minutes)",
+                                             rule_name=rule, queue_name=queue)  # fmt: skip
+    sqs = endpoints.client("sqs")
+    started: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+
+    def done(result: dict[str, Any]) -> None:
+        results.append(result)
+        if len(results) == 2:  # a tick arrives, older than the traffic already bridged
+            tick = local_runner.scheduled_event(started[0]["scheduled_time"], {})
+            sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(tick))
+
+    made = local_runner.run(
+        endpoints, queue_url, handler.lambda_handler,
+        overrides={"rate": 40, "pace": False, "duplicate_fraction": 0, "malformed_fraction": 0},
+        max_invocations=3, on_result=done, on_start=started.append, bridge_s=2, period_s=10,
+    )  # fmt: skip
+    events = endpoints.client("events")
+    events.remove_targets(Rule=rule, Ids=["clickgen-runner"])
+    events.delete_rule(Name=rule)
+
+    assert made == 3 and [r["trigger"] for r in results] == ["bridge", "bridge", "schedule"]
+    windows = [(r["window_start"], r["window_end"]) for r in results]
+    assert windows[0][1] == windows[1][0] and windows[1][1] == windows[2][0]  # contiguous
+    first, end = (
+        contract.parse_timestamp_ms(windows[0][0]),
+        contract.parse_timestamp_ms(windows[2][1]),
+    )
+    assert first is not None and end == first + 10_000  # where the tick's own window ends
+    ids = [json.loads(r)["event_id"] for r in _read_stream(endpoints, stream)]
+    assert len(ids) == sum(r["sent"] for r in results) > 0
+    assert len(set(ids)) == len(ids)  # no second of traffic was produced twice

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from augury.read_model import PageCount, Totals, parse_session, parse_window
+from augury.settings import PIPELINE_DEFAULTS, PipelineSettings
 from demo.live import Snapshot, render
 
 START = 1_795_464_000_000
@@ -24,8 +25,8 @@ def _text(snap: Snapshot) -> str:
 
 
 def test_windows_sessions_totals_and_freshness_are_shown() -> None:
-    window = parse_window(START, WINDOW)
-    snap = Snapshot(START + 65_000, [window], {START: PAGES},
+    window = parse_window(START, WINDOW, window_ms=60_000)
+    snap = Snapshot(START + 65_000, PIPELINE_DEFAULTS, [window], {START: PAGES},
                     [parse_session("s", SESSION)], TOTALS)  # fmt: skip
     text = _text(snap)
     expected = ["final", "42", "/home 20", "US 30, BE 12", "user-1", "61s", "purchase"]
@@ -35,6 +36,14 @@ def test_windows_sessions_totals_and_freshness_are_shown() -> None:
 
 
 def test_an_empty_store_says_so() -> None:
-    snap = Snapshot(taken_ms=0)
+    snap = Snapshot(taken_ms=0, settings=PIPELINE_DEFAULTS)
     assert snap.freshness_s is None
     assert "not yet" in _text(snap)
+
+
+def test_thirty_second_windows_are_named_and_labelled_to_the_second() -> None:
+    thirty = PipelineSettings.from_env({"AUGURY_WINDOW_SECONDS": "30"})
+    window = parse_window(START + 30_000, WINDOW, window_ms=thirty.window_ms)
+    text = _text(Snapshot(START + 65_000, thirty, [window], {}, [], TOTALS))
+    assert "30-second windows" in text and "20:00:30" in text
+    assert "One-minute windows" in _text(Snapshot(0, PIPELINE_DEFAULTS))
