@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 MAX_FUTURE_MS: Final = 5 * 60 * 1000
-"""An event more than this far ahead of processing time is ``future_timestamp``."""
+"""An event more than this far ahead of the time it is judged at (``validate``'s ``now_ms``: the
+streaming job passes the record's arrival time) is ``future_timestamp``."""
 
 # ASCII digits only: Python's \d would also accept other scripts' digits.
 TIMESTAMP_PATTERN: Final = (
@@ -139,7 +140,7 @@ def _reject_constant(name: str) -> Any:
 
 
 def validate(raw: str | bytes, now_ms: int) -> ClickEvent | Invalid:
-    """Validate one raw record against the contract, at processing time ``now_ms``."""
+    """Validate one raw record against the contract, as of ``now_ms`` (its arrival, or now)."""
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")

@@ -1,10 +1,12 @@
-"""The PyFlink sessionizer: raw click events to validated sessions and one-minute aggregates.
+"""The PyFlink sessionizer: raw click events to validated sessions and windowed aggregates.
 
-- ``settings``: property groups (Managed Flink's application properties, env, flags).
-- ``sql``: the SQL of the job, generated from the event contract (hot path in the JVM).
-- ``udfs``: the Redis sink, vectorized Python functions at the edge.
-- ``redis_writer``: idempotent, pipelined writes under ``augury.redis_keys``.
-- ``job``: assembles environment, sources, views and sinks.
-- ``reference``: a plain-Python reference of the semantics, for tests.
+- ``job``: the job, top to bottom: nine SQL stages (``sql/N_stage.sql``) in pipeline order.
+- ``stages``: reads the stage files; ``render`` is the one place values become SQL.
+- ``settings``: the job's settings (the pipeline's from ``augury.settings``, plus its own).
+- ``environment``: the TableEnvironment, the job's jar on the class path, checkpoints.
+- ``contract``: the event contract as the JVM's ParseClick/ClickTime take it.
+- ``udfs``, ``redis_writer``: the Redis sink, idempotent pipelined writes at the edge.
+- ``inputs``: a replay's input (a path, or an S3 prefix downloaded).
+- ``main``: Managed Flink's entry point (the zip's ``main.py``).
 - ``__main__``: ``python -m flink_app --help``.
 """

@@ -4,6 +4,7 @@
 - ``traffic``: the pure traffic model (users, devices, funnels, sessions, injected faults).
 - ``kinesis_writer``: PutRecords batching and retry of failed records only.
 - ``handler``: the Lambda handler (Powertools logger, metrics, parser, tracer).
-- ``local_runner``: invokes the handler from a real EventBridge schedule in LocalStack.
+- ``local_runner``: invokes the handler from the real EventBridge schedule in LocalStack
+  (bridging the wait for its first event when asked).
 - ``__main__``: ``python -m lambdas.clickgen --help``.
 """

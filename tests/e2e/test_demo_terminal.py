@@ -93,6 +93,15 @@ def test_closing_the_terminal_stops_the_generator_and_the_job(
     _assert_gone(groups)
 
 
+def test_sigterm_stops_the_generator_and_the_job(
+    demo: Terminal, platform_up: PlatformConfig
+) -> None:
+    groups = _running_jobs(platform_up, demo)
+    os.kill(demo.pid, signal.SIGTERM)  # a service manager, `kill`, a container stopping
+    assert demo.wait(60) == 128 + signal.SIGTERM
+    _assert_gone(groups)
+
+
 def test_make_down_stops_what_a_killed_demo_left_behind(
     demo: Terminal, platform_up: PlatformConfig
 ) -> None:
