@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -31,8 +32,9 @@ from augury.endpoints import Endpoints
 from augury.redis_keys import TOTAL_FIELDS, Keys
 from augury.resources import DEFAULT_STREAM_NAME, LOCAL_RAW_BUCKET
 from augury.settings import PipelineSettings, SettingsError
-from demo import checks
+from demo import checks, runners
 from demo.runners import FlinkJob, Generator, GeneratorProgress
+from lambdas.clickgen import local_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER_USER = "augury-demo-closer"
@@ -224,10 +226,6 @@ def summarize(endpoints: Endpoints, conn: Any, settings: PipelineSettings, run: 
     }  # fmt: skip
 
 
-SCHEDULE_PERIOD_S = 60
-"""The local schedule's rate (the CDK app's ``schedule_minutes``, 1 by default)."""
-
-
 def schedule_line(progress: GeneratorProgress, now_ms: int, period_s: int) -> str:
     """What the generator is doing, and when the next scheduled run is due."""
     due = progress.next_due_ms(now_ms, period_s * 1000)
@@ -239,8 +237,12 @@ def schedule_line(progress: GeneratorProgress, now_ms: int, period_s: int) -> st
 
 
 def live_view(conn: Any, settings: PipelineSettings, job: FlinkJob, gen: Generator,
-              minutes: float | None, dashboard: str, terminal: TextIO) -> None:  # fmt: skip
-    """Refresh the terminal view every second until ``minutes`` pass (or forever)."""
+              minutes: float | None, dashboard: str, terminal: TextIO,
+              period_s: int) -> None:  # fmt: skip
+    """Refresh the terminal view every second until ``minutes`` pass (or forever).
+
+    ``period_s`` is the deployed schedule's period (the CDK app's ``schedule_minutes``).
+    """
     from rich.console import Console
     from rich.live import Live
 
@@ -257,9 +259,9 @@ def live_view(conn: Any, settings: PipelineSettings, job: FlinkJob, gen: Generat
                 progress = gen.progress()
                 now_ms = int(time.time() * 1000)
                 header = (
-                    f"Augury demo: {progress.produced} events produced in "
-                    f"{progress.invocations} generator runs; dashboard {dashboard}; "
-                    "Ctrl-C stops\n" + schedule_line(progress, now_ms, SCHEDULE_PERIOD_S)
+                    f"Augury demo: {progress.produced} events produced by "
+                    f"{progress.invocations} finished generator runs; dashboard {dashboard}; "
+                    "Ctrl-C stops\n" + schedule_line(progress, now_ms, period_s)
                 )
                 snap = live.snapshot(conn, settings, now_ms)
                 view.update(live.render(snap, header), refresh=True)
@@ -275,12 +277,19 @@ def record_run(state_dir: Path, fields: dict[str, Any]) -> None:
     path.write_text(json.dumps({**current, **fields}, indent=2))
 
 
-def start_api(redis_url: str, port: int) -> Any:
-    """The read API and the dashboard page on a background thread (any free port if taken)."""
+def start_api(redis_url: str, port: int, log: Path) -> Any:
+    """The read API and the dashboard page on a background thread (any free port if taken).
+
+    The handler's logs (Powertools JSON) go to ``log``, never to the terminal's live view.
+    """
     os.environ[env_names.REDIS_URL] = redis_url
     os.environ.setdefault(env_names.POWERTOOLS_LOG_LEVEL, "WARNING")
     from lambdas.read_api import handler
     from lambdas.read_api.local_server import BackgroundServer
+
+    logs = handler.logger.registered_handler
+    if isinstance(logs, logging.StreamHandler):
+        logs.setStream(log.open("a", buffering=1))
 
     try:
         return BackgroundServer(handler.lambda_handler, port=port)
@@ -329,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[env_names.LOCALSTACK_URL] = cfg.localstack_url
         step("3/6 deploying the CDK app's local mode with cdklocal")
         cdk_local.deploy(cfg)
-        api = start_api(endpoints.redis_url, args.api_port)
+        run_dir = cfg.state_dir / "demo" / time.strftime("%Y%m%dT%H%M%S")
+        run_dir.mkdir(parents=True)
+        api = start_api(endpoints.redis_url, args.api_port, run_dir / "read-api.log")
         step(f"read API on {api.url} (OpenAPI {api.url}/openapi.json); "
              f"dashboard {api.url}/dashboard/")  # fmt: skip
 
@@ -339,8 +350,6 @@ def main(argv: list[str] | None = None) -> int:
         if stale:
             step(f"clearing {len(stale)} keys of an earlier run from Redis")
             conn.delete(*stale)
-        run_dir = cfg.state_dir / "demo" / time.strftime("%Y%m%dT%H%M%S")
-        run_dir.mkdir(parents=True)
         record_run(cfg.state_dir, {"run_dir": str(run_dir), "started_ms": int(time.time() * 1000)})
         raw_before = raw_records(endpoints)
         step(f"4/6 starting the Flink job (Kinesis -> Redis); log: {run_dir / 'flink.log'}")
@@ -360,7 +369,9 @@ def main(argv: list[str] | None = None) -> int:
                 step(f"{gen.progress().produced} events produced; totals {_totals(conn, keys)}")
         else:
             step("6/6 live view")
-            live_view(conn, settings, job, gen, minutes, f"{api.url}/dashboard/", terminal)
+            period_s = local_runner.schedule_period_s(endpoints) or 60
+            live_view(conn, settings, job, gen, minutes, f"{api.url}/dashboard/", terminal,
+                      period_s)  # fmt: skip
         step("stopping the generator (its current minute of traffic finishes first)")
         gen.finish()
         traffic_end_ms = int(time.time() * 1000)
@@ -375,9 +386,14 @@ def main(argv: list[str] | None = None) -> int:
         step(f"error: {exc}")
         return 1
     finally:
-        for child in (gen, job):
-            if child is not None:
+        # Nothing interrupts the cleanup: not a second Ctrl-C, not the hang-up that follows one.
+        for sig in CAUGHT:
+            signal.signal(sig, signal.SIG_IGN)
+        for child in runners.started():  # the generator, then the job (and one half-started)
+            try:
                 child.stop()
+            except Exception as exc:  # stop the others all the same; make down stops this one
+                step(f"could not stop {child.name} ({exc}); `make down` stops it")
         if api is not None:
             api.stop()
     print(json.dumps(summary, indent=2), file=terminal)

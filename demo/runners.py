@@ -30,6 +30,18 @@ def child_env() -> dict[str, str]:
     return env_names.for_child_process(os.environ)
 
 
+_STARTED: list[ChildProcess] = []
+
+
+def started() -> list[ChildProcess]:
+    """Every child this process started and has not stopped, newest first.
+
+    A child is listed the moment it exists, before its constructor returns, so a signal that
+    arrives in between cannot hide it from the cleanup.
+    """
+    return list(reversed(_STARTED))
+
+
 class ChildProcess:
     """A command in its own process group, logging to a file, recorded in ``jobs_dir``."""
 
@@ -43,6 +55,7 @@ class ChildProcess:
                 cmd, cwd=ROOT, env=env or child_env(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
+        _STARTED.append(self)
         if jobs_dir is not None:
             jobs.record(jobs_dir, name, self.proc.pid)
 
@@ -63,6 +76,8 @@ class ChildProcess:
         self.proc.poll()
         if self.jobs_dir is not None:
             jobs.forget(self.jobs_dir, self.name)
+        if self in _STARTED:
+            _STARTED.remove(self)
 
 
 class FlinkJob(ChildProcess):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import select
 import struct
 import subprocess
 import termios
@@ -50,7 +51,8 @@ class Terminal:
         )  # fmt: skip
         os.close(slave)
         self.master: int | None = master
-        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.closing = threading.Event()
+        self.reader = threading.Thread(target=self._read, args=(master,), daemon=True)
         self.reader.start()
 
     @property
@@ -58,11 +60,15 @@ class Terminal:
         """The child's PID (the session leader of the terminal)."""
         return self.proc.pid
 
-    def _read(self) -> None:
-        while self.master is not None:
+    def _read(self, master: int) -> None:
+        # Never blocked in read() for long: closing the master while a read is pending would
+        # keep the terminal open (and the hang-up from happening) until the read returns.
+        while not self.closing.is_set():
+            if not select.select([master], [], [], 0.2)[0]:
+                continue
             try:
-                data = os.read(self.master, 65536)
-            except OSError:  # EIO: the child side is closed; EBADF: we hung up
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child side is closed
                 return
             if not data:
                 return
@@ -98,6 +104,8 @@ class Terminal:
         """Close the terminal (a closed window): the kernel sends SIGHUP to its session."""
         master, self.master = self.master, None
         if master is not None:
+            self.closing.set()
+            self.reader.join(timeout=5)
             os.close(master)
 
     def wait(self, timeout_s: float) -> int:

@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.schedule:
         queue_url = local_runner.ensure_schedule(endpoints)
         local_runner.drop_stale_ticks(endpoints, queue_url)
+        period_s = local_runner.schedule_period_s(endpoints) or 60
         print(f"[clickgen] waiting for scheduled events on {queue_url} (SIGTERM stops after "
               "the running invocation, Ctrl-C at once)", file=sys.stderr)  # fmt: skip
         stop = threading.Event()
@@ -125,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             local_runner.run(endpoints, queue_url, lambda_handler, overrides,
                              args.max_invocations, stop=stop, on_result=show,
                              bridge_s=BRIDGE_S if args.start_now else None,
-                             on_start=lambda started: record("start", started))  # fmt: skip
+                             on_start=lambda started: record("start", started),
+                             period_s=period_s)  # fmt: skip
         except KeyboardInterrupt:
             return 130
         return 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 import threading
 import time
@@ -80,6 +81,25 @@ def ensure_schedule(
     return queue_url
 
 
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_UNIT_S = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def period_of(expression: str) -> int | None:
+    """The period in seconds of a ``rate(N unit)`` schedule expression (None for a cron)."""
+    match = _RATE.fullmatch(expression.strip())
+    return int(match.group(1)) * _UNIT_S[match.group(2).rstrip("s")] if match else None
+
+
+def schedule_period_s(endpoints: Endpoints, rule_name: str = LOCAL_SCHEDULE_RULE) -> int | None:
+    """The deployed rule's period in seconds; None for a cron, or when there is no rule."""
+    try:
+        expression = endpoints.client("events").describe_rule(Name=rule_name)["ScheduleExpression"]
+    except Exception:  # no rule yet (the runner creates one), or LocalStack down
+        return None
+    return period_of(str(expression))
+
+
 def drop_stale_ticks(endpoints: Endpoints, queue_url: str) -> None:
     """Purge ticks that queued while no runner listened (an earlier run's, hours old maybe).
 
@@ -136,10 +156,11 @@ def run(
     """Invoke ``handler`` for every scheduled event in the queue; the invocations made.
 
     ``on_start`` gets ``trigger`` (``schedule`` or ``bridge``) and ``scheduled_time`` (the
-    event's ``time``) as an invocation starts; ``on_result`` gets its summary plus the same two
-    when it succeeded. With ``bridge_s``, until the first scheduled event comes the runner
-    produces ``bridge_s`` seconds of traffic at a time, each bridge starting where the last
-    ended; the first scheduled event then starts where the bridges ended (``trimmed_to``).
+    scheduled event's own ``time``) as an invocation starts; ``on_result`` gets its summary
+    plus the same two when it succeeded. With ``bridge_s``, until the first scheduled event
+    comes the runner produces ``bridge_s`` seconds of traffic at a time, each bridge starting
+    where the last ended; the first scheduled event then starts where the bridges ended
+    (``trimmed_to``); ``period_s`` is the schedule's period (a tick's window by default).
     """
     sqs = endpoints.client("sqs")
     cloudwatch = endpoints.client("cloudwatch")
@@ -159,32 +180,33 @@ def run(
             event = scheduled_event(iso_second(bridged_until_ms / 1000), detail)
             bridged_until_ms += bridge_s * 1000
             invocations += 1
-            _notify(on_start, {}, TRIGGER_BRIDGE, event)
-            _notify(on_result, _invoke(handler, event, cloudwatch), TRIGGER_BRIDGE, event)
+            _notify(on_start, {}, TRIGGER_BRIDGE, event["time"])
+            _notify(on_result, _invoke(handler, event, cloudwatch), TRIGGER_BRIDGE, event["time"])
             continue
         for message in messages:
             event = with_overrides(json.loads(message["Body"]), overrides or {})
+            tick_time = event["time"]  # the schedule's own time, even when the window moves
             if bridge_s is not None and bridged_until_ms is not None:
                 event = trimmed_to(event, bridged_until_ms, period_s)
                 bridge_s = bridged_until_ms = None  # the schedule has taken over
             receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             invocations += 1
-            _notify(on_start, {}, TRIGGER_SCHEDULE, event)
+            _notify(on_start, {}, TRIGGER_SCHEDULE, tick_time)
             result = _invoke(handler, event, cloudwatch, f"{receives}/{MAX_RECEIVES}")
             if result is None and receives < MAX_RECEIVES:
                 sqs.change_message_visibility(
                     QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=1
                 )
                 continue
-            _notify(on_result, result, TRIGGER_SCHEDULE, event)
+            _notify(on_result, result, TRIGGER_SCHEDULE, tick_time)
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     return invocations
 
 
 def _notify(callback: Notify | None, result: dict[str, Any] | None, trigger: str,
-            event: dict[str, Any]) -> None:  # fmt: skip
+            scheduled_time: str) -> None:  # fmt: skip
     if callback is not None and result is not None:
-        callback({**result, "trigger": trigger, "scheduled_time": event["time"]})
+        callback({**result, "trigger": trigger, "scheduled_time": scheduled_time})
 
 
 def _invoke(handler: Handler, event: dict[str, Any], cloudwatch: Any,

@@ -16,12 +16,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from augury.settings import PipelineSettings
+from demo.live import window_title
 from demo.runners import child_env
 from demo.terminal import Terminal
 from localplatform import jobs
 from localplatform.config import REPO_ROOT, PlatformConfig
 
-VIEW = "One-minute windows"
+VIEW = window_title(PipelineSettings.from_env()).split(" (")[0]  # "One-minute windows"
 TOTALS = re.compile(r"accepted (\d+)\s+invalid \(dead letter\) (\d+)\s+late (\d+)")
 FRESH = re.compile(r"newest result (\d+\.\d)s ago")
 DEMO_JOBS = ("flink", "generator")

@@ -6,7 +6,7 @@ import json
 
 from demo.__main__ import schedule_line
 from demo.runners import read_progress
-from lambdas.clickgen.local_runner import scheduled_event, trimmed_to
+from lambdas.clickgen.local_runner import period_of, scheduled_event, trimmed_to
 
 
 def test_the_first_scheduled_window_starts_where_the_bridge_ended() -> None:
@@ -41,3 +41,8 @@ def test_the_view_says_what_the_generator_waits_for_then_when_the_next_run_is_du
     assert schedule_line(p, 1_795_963_422_000 + 15_000, 60) == (
         "1 scheduled run so far; the next is due in 45 s"
     )
+
+
+def test_the_schedule_period_comes_from_the_rule_s_rate() -> None:
+    assert period_of("rate(1 minute)") == 60 and period_of("rate(5 minutes)") == 300
+    assert period_of("rate(2 hours)") == 7200 and period_of("cron(0 12 * * ? *)") is None

@@ -60,3 +60,22 @@ def test_platform_down_stops_the_jobs_first(tmp_path: Path) -> None:
     assert platform.down(cfg) == ["job generator"]
     proc.wait(timeout=10)
     assert not jobs.group_alive(proc.pid)
+
+
+def test_a_record_whose_pid_now_belongs_to_another_process_is_dropped_without_a_signal(
+    tmp_path: Path,
+) -> None:
+    bystander = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        started = jobs.start_time(bystander.pid)
+        assert started is not None
+        # As if a job with this PID had died and the PID had been given to `sleep` since.
+        jobs.pid_file(tmp_path, "flink").write_text(f"{bystander.pid} {started - 1}\n")
+        assert jobs.running(tmp_path) == {}
+        assert jobs.stop_all(tmp_path) == []
+        time.sleep(0.5)
+        assert bystander.poll() is None  # untouched
+        assert not jobs.pid_file(tmp_path, "flink").exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
