@@ -1,9 +1,11 @@
 """Every environment variable Augury reads, by name, in one place.
 
-Modules import their names from here; nothing else spells an ``AUGURY_*`` variable. Where a
-family of names follows a rule (the generator's ``CLICKGEN_<FIELD>``, the job's
+Modules import their names from here; nothing else spells a variable it reads. Where a family
+of names follows a rule (the generator's ``CLICKGEN_<FIELD>``, the job's
 ``AUGURY_FLINK_<GROUP>_<KEY>``), the rule is a function here. The README's configuration table
-and ``docs/`` list them for users.
+and ``docs/`` list them for users. Variables Augury only sets for another program (LocalStack's
+own configuration, the AWS endpoint and credentials the CDK CLI gets) are written where that
+program is started.
 """
 
 from __future__ import annotations
@@ -64,6 +66,14 @@ HEALTH_TIMEOUT: Final = "AUGURY_HEALTH_TIMEOUT"
 CHROMIUM: Final = "AUGURY_CHROMIUM"
 UV: Final = "AUGURY_UV"
 """The uv binary packaging uses (default: the one ``make venv`` installs)."""
+UV_RUNNING: Final = "UV"
+"""Set by uv for the commands it runs: the uv binary (the platform installs LocalStack with it)."""
+
+# Read from other tools' conventions.
+CDK_DEFAULT_ACCOUNT: Final = "CDK_DEFAULT_ACCOUNT"
+CDK_DEFAULT_REGION: Final = "CDK_DEFAULT_REGION"
+JAVA_HOME: Final = "JAVA_HOME"
+PYENV_ROOT: Final = "PYENV_ROOT"
 
 # The benchmarks and the notebook.
 BENCH_EVENTS: Final = "AUGURY_BENCH_EVENTS"

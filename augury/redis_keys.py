@@ -40,7 +40,7 @@ class Keys:
     prefix: str = DEFAULT_PREFIX
 
     def window(self, window_start_ms: int) -> str:
-        """Hash of one one-minute window's metrics."""
+        """Hash of one window's metrics."""
         return f"{self.prefix}win:{window_start_ms}"
 
     def window_pages(self, window_start_ms: int) -> str:

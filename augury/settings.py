@@ -30,10 +30,15 @@ MINUTE_MS: Final = 60 * 1000
 class SettingsError(ValueError):
     """A setting is missing, malformed or out of range; the message names it and its channel."""
 
+    def __init__(self, message: str, rule: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+        """What the value breaks (``must be between 1 and 3600``), when one value is at fault."""
+
 
 def invalid(label: str, raw: Any, rule: str) -> SettingsError:
     """The error for ``raw``, given as ``label`` (e.g. ``CDK context key shards``)."""
-    return SettingsError(f"{label}={raw!r} {rule}")
+    return SettingsError(f"{label}={raw!r} {rule}", rule)
 
 
 @dataclass(frozen=True)
@@ -122,23 +127,34 @@ def cdk_context(values: Mapping[str, Any]) -> Channel:
 
 @dataclass(frozen=True)
 class Resolved:
-    """Each setting's value (attr -> internal value) and where it came from (attr -> label)."""
+    """Each setting's value (attr -> internal value), label and channel (None: the default)."""
 
     values: dict[str, int | str]
     labels: dict[str, str]
+    channels: dict[str, Channel | None]
+
+    def name(self, spec: Spec, like: str) -> str:
+        """``spec`` as the channel of ``like`` (another attr) spells it, else as its own does."""
+        channel = self.channels.get(spec.attr) or self.channels.get(like)
+        name = channel.name_of(spec) if channel is not None else None
+        return f"{channel.kind} {name}" if channel is not None and name else spec.prop
 
 
 def resolve(specs: Iterable[Spec], channels: Iterable[Channel]) -> Resolved:
     """Each spec's value: from the last channel that sets it, else its default."""
     channels = list(channels)
-    out = Resolved({}, {})
+    out = Resolved({}, {}, {})
     for spec in specs:
-        found = None
+        found: tuple[str, Any] | None = None
+        source: Channel | None = None
         for channel in channels:
-            found = channel.get(spec) or found
+            got = channel.get(spec)
+            if got is not None:
+                found, source = got, channel
         label, raw = found if found is not None else (f"{spec.prop} (default)", spec.default)
         out.values[spec.attr] = spec.parse(raw, label)
         out.labels[spec.attr] = label
+        out.channels[spec.attr] = source
     return out
 
 
@@ -184,12 +200,16 @@ class PipelineSettings:
     def from_channels(cls, *channels: Channel) -> PipelineSettings:
         """The settings from ``channels`` (later ones win; none: the defaults), validated."""
         found = resolve(PIPELINE, channels)
-        window, step = found.values["window_ms"], found.values["early_fire_ms"]
-        assert isinstance(window, int) and isinstance(step, int)
-        if window % step:
-            raise invalid(found.labels["early_fire_ms"], step // 1000,
-                          f"must divide {found.labels['window_ms']}={window // 1000}: early "
-                          "results fire at whole steps of the window")  # fmt: skip
+        window, early = found.values["window_ms"], found.values["early_fire_ms"]
+        assert isinstance(window, int) and isinstance(early, int)
+        if window % min(early, window):
+            specs = {s.attr: s for s in PIPELINE}
+            raise SettingsError(
+                f"{found.name(specs['window_ms'], 'early_fire_ms')}={window // 1000} is not a "
+                f"multiple of {found.name(specs['early_fire_ms'], 'window_ms')}={early // 1000}: "
+                "early results fire at whole steps of the window (make the window a multiple of "
+                "the early-fire interval, or the interval a divisor of the window)"
+            )
         return cls(**found.values)  # type: ignore[arg-type]
 
     @classmethod
@@ -218,6 +238,11 @@ class PipelineSettings:
     def window_s(self) -> int:
         """The window size in seconds."""
         return self.window_ms // 1000
+
+    @property
+    def early_step_ms(self) -> int:
+        """How often early results fire: the early-fire interval, at most the window."""
+        return min(self.early_fire_ms, self.window_ms)
 
 
 PIPELINE_DEFAULTS: Final = PipelineSettings.from_channels()

@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_cdk import App, Environment, Stack, Tags
 
+from augury import env as env_names
 from augury.settings import SettingsError
 from cdk.config import StageConfig
 from cdk.nag import add_security_gate
@@ -32,7 +33,8 @@ def stack_prefix(cfg: StageConfig) -> str:
 def build(app: App, cfg: StageConfig) -> list[Stack]:
     """Add the pipeline's stacks for ``cfg`` to ``app``; returns them in deploy order."""
     env = Environment(
-        account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+        account=os.environ.get(env_names.CDK_DEFAULT_ACCOUNT),
+        region=os.environ.get(env_names.CDK_DEFAULT_REGION),
     )
     name = stack_prefix(cfg)
     ingest = IngestStack(app, f"{name}-Ingest", IngestProps(cfg), env=env)
@@ -83,6 +85,7 @@ def build(app: App, cfg: StageConfig) -> list[Stack]:
 def create_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:
     """The app with the stage's stacks and the cdk-nag gate (``context`` overrides cdk.json)."""
     app = App(context=dict(context or {}), outdir=outdir)
+    StageConfig.reject_unknown(app.node.get_all_context())
     cfg = StageConfig.from_context(app.node.try_get_context)
     build(app, cfg)
     add_security_gate(app)

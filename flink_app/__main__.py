@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         "run",
         help="streaming: Kinesis (or watched files) to sessions and windows in Redis",
         description="Validate, deduplicate, filter bots, sessionize on event time and write "
-        "early and final one-minute windows to Redis, continuously. Locally it runs on a "
+        "early and final windows to Redis, continuously. Locally it runs on a "
         "Flink mini-cluster against LocalStack's Kinesis (AUGURY_LOCALSTACK_URL), with "
         "checkpoints under --checkpoint-dir; Ctrl-C stops it, --from-checkpoint resumes.",
     )

@@ -95,7 +95,7 @@ def parameters(s: JobSettings, mode: str, dead_letter: str, input_path: str | No
         "contract_fields": contract.field_columns(),
         "window_ms": p.window_ms,
         "window": Interval(p.window_ms),
-        "early_fire": Interval(p.early_fire_ms),
+        "early_fire": Interval(p.early_step_ms),
         "watermark_delay": Interval(p.watermark_delay_ms),
         "watermark_delay_ms": p.watermark_delay_ms,
         "session_gap_ms": p.session_gap_ms,

@@ -125,12 +125,11 @@ def _reject_unknown(channel: Channel) -> None:
     """A property of one of the job's groups, or an AUGURY_FLINK_ variable, that it never reads."""
     if channel.kind == "environment variable":
         names = {s.env for s in JOB}
+        renamed = {env_names.job_property(s.prop): s.env for s in (*PIPELINE, *JOB)}
         for name in channel.values:
             if name.startswith(env_names.JOB_PROPERTY_PREFIX) and name not in names:
-                raise SettingsError(
-                    f"unknown setting: environment variable {name} (the pipeline settings have "
-                    "their own names, e.g. AUGURY_WINDOW_SECONDS; see docs/flink.md)"
-                )
+                hint = f"use {renamed[name]}" if name in renamed else "see docs/flink.md#settings"
+                raise SettingsError(f"unknown setting: environment variable {name} ({hint})")
         return
     for key in channel.values:
         group = key.split(".", 1)[0]

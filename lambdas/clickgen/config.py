@@ -72,19 +72,31 @@ class GeneratorConfig:
         """Defaults, then ``CLICKGEN_*`` (and ``AUGURY_STREAM_NAME``), then ``overrides``."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
+        labels: dict[str, tuple[str, Any]] = {}  # field -> (how it was given, the raw value)
         if env.get(env_names.STREAM_NAME):
             values["stream_name"] = env[env_names.STREAM_NAME]
+            labels["stream_name"] = (f"environment variable {env_names.STREAM_NAME}",
+                                     env[env_names.STREAM_NAME])  # fmt: skip
         known = {f.name: f for f in fields(cls)}
         for name, f in known.items():
             raw = env.get(env_names.clickgen(name))
             if raw is not None and raw != "":
-                values[name] = _coerce(f"environment variable {env_names.clickgen(name)}", raw, f)
+                labels[name] = (f"environment variable {env_names.clickgen(name)}", raw)
+                values[name] = _coerce(labels[name][0], raw, f)
         for name, value in (overrides or {}).items():
             if name not in known:
                 raise SettingsError(f"unknown setting {name!r}; known: {', '.join(known)}")
             if value is not None:
-                values[name] = _coerce(f"generator setting {name}", value, known[name])
-        return cls(**values)
+                labels[name] = (f"generator setting {name}", value)
+                values[name] = _coerce(labels[name][0], value, known[name])
+        try:
+            return cls(**values)
+        except SettingsError as exc:  # a range check: name the value as it was given
+            failed = next((n for n in labels if str(exc).startswith(f"generator setting {n}=")),
+                          None)  # fmt: skip
+            if failed is None or not exc.rule:
+                raise
+            raise invalid(*labels[failed], exc.rule) from None
 
     def replace(self, **changes: Any) -> GeneratorConfig:
         """A copy with ``changes`` applied (validated)."""

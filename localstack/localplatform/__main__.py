@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "env":
             print(f"export {env_names.LOCALSTACK_URL}={cfg.localstack_url}")
             print(f"export {env_names.REDIS_URL}={cfg.endpoints.redis_url}")
-            print(f"export AWS_DEFAULT_REGION={cfg.endpoints.region}")
+            print(f"export {env_names.REGION[1]}={cfg.endpoints.region}")
         elif args.command == "dashboard-png":
             from localplatform import dashboard_png
 

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Final
 
+from augury import env as env_names
 from augury.endpoints import LOCALSTACK_ACCOUNT_ID, LOCALSTACK_CREDENTIALS
 from localplatform.config import LOCALSTACK_DIR, REPO_ROOT, PlatformConfig
 from localplatform.console import step as _step
@@ -59,10 +60,9 @@ def cdk_env(cfg: PlatformConfig) -> dict[str, str]:
         "AWS_ENDPOINT_URL_S3": url,
         "AWS_ACCESS_KEY_ID": LOCALSTACK_CREDENTIALS["aws_access_key_id"],
         "AWS_SECRET_ACCESS_KEY": LOCALSTACK_CREDENTIALS["aws_secret_access_key"],
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "CDK_DEFAULT_ACCOUNT": LOCAL_ACCOUNT,
-        "CDK_DEFAULT_REGION": region,
+        **dict.fromkeys(env_names.REGION, region),
+        env_names.CDK_DEFAULT_ACCOUNT: LOCAL_ACCOUNT,
+        env_names.CDK_DEFAULT_REGION: region,
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "JSII_DEPRECATED": "quiet",
         "CDK_DISABLE_VERSION_CHECK": "1",

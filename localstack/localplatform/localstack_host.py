@@ -152,7 +152,7 @@ def _find_uv() -> str | None:
     local = REPO_ROOT / ".local" / "uv" / "bin" / "uv"
     if local.exists():
         return str(local)
-    return os.environ.get("UV") or shutil.which("uv")
+    return os.environ.get(env_names.UV_RUNNING) or shutil.which("uv")
 
 
 def health(cfg: PlatformConfig, timeout_s: float = 2.0) -> Health:

@@ -21,6 +21,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from augury import env as env_names
 from localplatform.config import LOCALSTACK_DIR
 from localplatform.console import step
 
@@ -51,7 +52,7 @@ def java_home_from(java_bin: str) -> Path:
 
 def find_jdk() -> Path:
     """The local JDK's home: JAVA_HOME, else the ``java`` on PATH; it must have javac."""
-    home_env = os.environ.get("JAVA_HOME")
+    home_env = os.environ.get(env_names.JAVA_HOME)
     if home_env and (Path(home_env) / "bin" / "java").exists():
         home = Path(home_env)
     else:

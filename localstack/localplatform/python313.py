@@ -27,7 +27,7 @@ def candidates(
     on_path = which(f"python{REQUIRED}")
     if on_path:
         found.append(on_path)
-    root = pyenv_root or os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    root = pyenv_root or os.environ.get(env_names.PYENV_ROOT) or str(Path.home() / ".pyenv")
     found.extend(sorted(globber(f"{root}/versions/{REQUIRED}*/bin/python{REQUIRED}"), reverse=True))
     return found
 

@@ -67,7 +67,11 @@ def test_the_settings_round_trip_through_each_channel() -> None:
          "CDK context key bot_threshold=2.5 is not an integer"),
         (flags({"sink.redis.key.prefix": "a b"}), "flag --set sink.redis.key.prefix='a b' must"),
         (environment({"AUGURY_EARLY_FIRE_SECONDS": "7"}),
-         "environment variable AUGURY_EARLY_FIRE_SECONDS=7 must divide"),
+         "environment variable AUGURY_WINDOW_SECONDS=60 is not a multiple of environment "
+         "variable AUGURY_EARLY_FIRE_SECONDS=7"),
+        (cdk_context({"window_seconds": "7"}),
+         "CDK context key window_seconds=7 is not a multiple of CDK context key "
+         "early_fire_seconds=5"),
     ],
 )  # fmt: skip
 def test_one_error_names_the_setting_as_its_channel_spells_it(channel: object,
@@ -79,3 +83,9 @@ def test_one_error_names_the_setting_as_its_channel_spells_it(channel: object,
 
 def test_the_totals_type_has_exactly_the_totals_fields() -> None:
     assert tuple(f.name for f in dataclasses.fields(Totals)) == TOTAL_FIELDS
+
+
+def test_a_window_shorter_than_the_early_fire_interval_has_final_results_only() -> None:
+    p = PipelineSettings.from_env({"AUGURY_WINDOW_SECONDS": "3"})
+    assert p.early_step_ms == p.window_ms == 3_000
+    assert PIPELINE_DEFAULTS.early_step_ms == 5_000

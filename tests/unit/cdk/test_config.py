@@ -59,3 +59,12 @@ def test_cdk_json_context_is_a_valid_stage() -> None:
     settings = {k: v for k, v in context.items() if not k.startswith("@")}
     assert set(settings) <= set(StageConfig.keys())
     StageConfig.from_mapping(settings)
+
+
+def test_a_retired_or_misspelt_context_key_fails_the_synth() -> None:
+    from cdk.app import create_app
+
+    with pytest.raises(SettingsError, match=r"lateness_seconds"):
+        create_app({"lateness_seconds": "30"})
+    StageConfig.reject_unknown({"@aws-cdk/core:checkSecretUsage": True, "aws:cdk:x": 1,
+                                "availability-zones:account=1:region=r": ["a"]})  # fmt: skip

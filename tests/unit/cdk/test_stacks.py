@@ -196,6 +196,23 @@ def test_flink_application_runs_the_zip_with_property_groups(aws: Templates) -> 
     assert "VpcConfigurations" in config
 
 
+def test_the_job_accepts_every_property_the_stack_gives_it(aws: Templates) -> None:
+    from flink_app.settings import JobSettings
+
+    props = _only(aws["Processing"], "AWS::KinesisAnalyticsV2::Application")
+    groups = {
+        g["PropertyGroupId"]: {
+            k: v if isinstance(v, str) else "x" for k, v in g["PropertyMap"].items()
+        }
+        for g in props["ApplicationConfiguration"]["EnvironmentProperties"]["PropertyGroups"]
+    }
+    # Tokens (ARNs, the cache URL) stand in as plain values of the right shape.
+    groups["sink"]["redis.url"] = "rediss://augury@cache:6379/0"
+    groups["source"]["aws.region"] = "us-east-1"
+    s = JobSettings.from_groups(groups)  # the job's own validation, unknown keys included
+    assert s.source_type == "kinesis" and s.start_position == "LATEST" and s.parallelism == 1
+
+
 def test_the_pipeline_settings_reach_the_job_and_the_read_api(
     aws_replication_group: Templates,
 ) -> None:

@@ -36,3 +36,8 @@ def test_bad_settings_fail_naming_the_setting(
 ) -> None:
     with pytest.raises(SettingsError, match=named):
         GeneratorConfig.from_sources(env=env, overrides=overrides)
+
+
+def test_an_out_of_range_environment_value_is_named_as_the_variable() -> None:
+    with pytest.raises(SettingsError, match=r"^environment variable CLICKGEN_RATE='0' must be"):
+        GeneratorConfig.from_sources(env={"CLICKGEN_RATE": "0"})

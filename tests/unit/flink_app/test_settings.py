@@ -98,8 +98,11 @@ def test_each_channel_names_the_setting_its_own_way(tmp_path: Path) -> None:
     path = _file(tmp_path, {"windows": {"size.seconds": "-1"}})
     with pytest.raises(SettingsError, match=r"property \(in .*\) windows\.size\.seconds='-1'"):
         settings.load(path, env={})
-    with pytest.raises(SettingsError, match="AUGURY_FLINK_WINDOWS_SIZE_SECONDS"):
+    with pytest.raises(SettingsError, match=r"AUGURY_FLINK_WINDOWS_SIZE_SECONDS \(use "
+                       r"AUGURY_WINDOW_SECONDS"):  # fmt: skip
         settings.load(env={"AUGURY_FLINK_WINDOWS_SIZE_SECONDS": "30"})  # the pipeline's own name
+    with pytest.raises(SettingsError, match=r"AUGURY_FLINK_SINK_REDIS_URL \(use AUGURY_REDIS_URL"):
+        settings.load(env={"AUGURY_FLINK_SINK_REDIS_URL": "redis://x:1/0"})
 
 
 def test_managed_flink_s_run_options_group_is_not_the_job_s_business(tmp_path: Path) -> None:
