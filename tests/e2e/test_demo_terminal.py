@@ -86,21 +86,20 @@ def test_the_live_view_shows_windows_totals_and_freshness_and_ctrl_c_stops_every
     assert not any(jobs.pid_file(platform_up.jobs_dir, name).exists() for name in DEMO_JOBS)
 
 
-def test_closing_the_terminal_stops_the_generator_and_the_job(
-    demo: Terminal, platform_up: PlatformConfig
+@pytest.mark.parametrize(
+    "how", ["the terminal closes", "SIGTERM"], ids=["closed-terminal", "sigterm"]
+)
+def test_a_closed_terminal_or_sigterm_stops_the_generator_and_the_job(
+    demo: Terminal, platform_up: PlatformConfig, how: str
 ) -> None:
     groups = _running_jobs(platform_up, demo)
-    demo.hang_up()  # SIGHUP from the kernel; every later write to the terminal fails
-    assert demo.wait(60) == 128 + signal.SIGHUP
-    _assert_gone(groups)
-
-
-def test_sigterm_stops_the_generator_and_the_job(
-    demo: Terminal, platform_up: PlatformConfig
-) -> None:
-    groups = _running_jobs(platform_up, demo)
-    os.kill(demo.pid, signal.SIGTERM)  # a service manager, `kill`, a container stopping
-    assert demo.wait(60) == 128 + signal.SIGTERM
+    if how == "SIGTERM":  # a service manager, `kill`, a container stopping
+        os.kill(demo.pid, signal.SIGTERM)
+        expected = 128 + signal.SIGTERM
+    else:  # SIGHUP from the kernel; every later write to the terminal fails
+        demo.hang_up()
+        expected = 128 + signal.SIGHUP
+    assert demo.wait(60) == expected
     _assert_gone(groups)
 
 
