@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 DEFAULT_PREFIX: Final = "augury:"
-DEFAULT_TTL_S: Final = 24 * 3600
+"""The key prefix when none is configured (the pipeline setting ``sink.redis.key.prefix``)."""
 
 # Fields of a window hash (plus evt:{client_event} and cc:{countrycode} counts).
 WINDOW_FIELDS: Final = (

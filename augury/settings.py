@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from augury import env as env_names
+from augury.redis_keys import DEFAULT_PREFIX
 
 MINUTE_MS: Final = 60 * 1000
 """Milliseconds in a minute (a unit, not a window or a gap: those are settings)."""
@@ -30,15 +31,22 @@ MINUTE_MS: Final = 60 * 1000
 class SettingsError(ValueError):
     """A setting is missing, malformed or out of range; the message names it and its channel."""
 
-    def __init__(self, message: str, rule: str = "") -> None:
+    def __init__(self, message: str, rule: str = "", setting: str | None = None) -> None:
         super().__init__(message)
         self.rule = rule
         """What the value breaks (``must be between 1 and 3600``), when one value is at fault."""
+        self.setting = setting
+        """The field at fault, for a reader that knows better how its value was given."""
 
 
-def invalid(label: str, raw: Any, rule: str) -> SettingsError:
+def invalid(label: str, raw: Any, rule: str, setting: str | None = None) -> SettingsError:
     """The error for ``raw``, given as ``label`` (e.g. ``CDK context key shards``)."""
-    return SettingsError(f"{label}={raw!r} {rule}", rule)
+    return SettingsError(f"{label}={raw!r} {rule}", rule, setting)
+
+
+ENVIRONMENT: Final = "environment variable"
+FLAG: Final = "flag --set"
+PROPERTY: Final = "property"
 
 
 @dataclass(frozen=True)
@@ -103,7 +111,7 @@ class Channel:
         return f"{self.kind} {name}", raw
 
 
-def properties(groups: Mapping[str, Mapping[str, Any]], origin: str = "property") -> Channel:
+def properties(groups: Mapping[str, Mapping[str, Any]], origin: str = PROPERTY) -> Channel:
     """Property groups (``{"windows": {"size.seconds": "60"}}``) as a channel."""
     flat = {f"{g}.{k}": v for g, keys in groups.items() for k, v in keys.items()}
     return Channel(origin, flat, lambda s: s.prop)
@@ -111,13 +119,12 @@ def properties(groups: Mapping[str, Mapping[str, Any]], origin: str = "property"
 
 def flags(values: Mapping[str, Any]) -> Channel:
     """``--set group.key=value`` flags as a channel."""
-    return Channel("flag --set", values, lambda s: s.prop)
+    return Channel(FLAG, values, lambda s: s.prop)
 
 
 def environment(values: Mapping[str, str] | None = None) -> Channel:
     """Environment variables as a channel (``os.environ`` by default)."""
-    return Channel("environment variable", os.environ if values is None else values,
-                   lambda s: s.env)  # fmt: skip
+    return Channel(ENVIRONMENT, os.environ if values is None else values, lambda s: s.env)
 
 
 def cdk_context(values: Mapping[str, Any]) -> Channel:
@@ -127,10 +134,9 @@ def cdk_context(values: Mapping[str, Any]) -> Channel:
 
 @dataclass(frozen=True)
 class Resolved:
-    """Each setting's value (attr -> internal value), label and channel (None: the default)."""
+    """Each setting's value (attr -> internal value) and channel (None: the default)."""
 
     values: dict[str, int | str]
-    labels: dict[str, str]
     channels: dict[str, Channel | None]
 
     def name(self, spec: Spec, like: str) -> str:
@@ -143,7 +149,7 @@ class Resolved:
 def resolve(specs: Iterable[Spec], channels: Iterable[Channel]) -> Resolved:
     """Each spec's value: from the last channel that sets it, else its default."""
     channels = list(channels)
-    out = Resolved({}, {}, {})
+    out = Resolved({}, {})
     for spec in specs:
         found: tuple[str, Any] | None = None
         source: Channel | None = None
@@ -153,7 +159,6 @@ def resolve(specs: Iterable[Spec], channels: Iterable[Channel]) -> Resolved:
                 found, source = got, channel
         label, raw = found if found is not None else (f"{spec.prop} (default)", spec.default)
         out.values[spec.attr] = spec.parse(raw, label)
-        out.labels[spec.attr] = label
         out.channels[spec.attr] = source
     return out
 
@@ -172,12 +177,12 @@ PIPELINE: Final[tuple[Spec, ...]] = (
     Spec("bot_threshold", "windows.bot.threshold", env_names.BOT_THRESHOLD, "bot_threshold", 10,
          1, 1_000_000, doc="more events than this by one user in one second is a bot"),
     Spec("dedupe_horizon_ms", "windows.dedupe.horizon.minutes", env_names.DEDUPE_HORIZON_MINUTES,
-         "dedupe_horizon_minutes", 10, 1, 7 * 24 * 60, 60_000,
+         "dedupe_horizon_minutes", 10, 1, 7 * 24 * 60, MINUTE_MS,
          doc="how long an event_id is remembered for deduplication"),
     Spec("ttl_s", "sink.redis.ttl.seconds", env_names.REDIS_TTL_SECONDS, "redis_ttl_seconds",
          24 * 3600, 60, 400 * 24 * 3600, doc="retention of every Redis key but the totals"),
     Spec("key_prefix", "sink.redis.key.prefix", env_names.REDIS_KEY_PREFIX, "redis_key_prefix",
-         "augury:", pattern=r"[A-Za-z0-9:_.\-{}]{1,64}",
+         DEFAULT_PREFIX, pattern=r"[A-Za-z0-9:_.\-{}]{1,64}",
          rule="must be 1-64 letters, digits or : _ . - { }", doc="prefix of every Redis key"),
 )  # fmt: skip
 """The pipeline settings, their names in each channel, defaults and ranges."""

@@ -158,24 +158,25 @@ class StageConfig:
         return cls(**values)
 
     @classmethod
-    def reject_unknown(cls, context: Mapping[str, Any]) -> None:
-        """Fail on a context key shaped like one of ours that is none: a typo, a retired name.
+    def reject_unknown(cls, context: Mapping[str, Any], only_ours: bool = True) -> None:
+        """Fail on a context key that is none of ours: a typo, a retired name.
 
-        ``lateness_seconds`` is now ``watermark_delay_seconds``, for example. CDK's own keys
-        (``@aws-cdk/...``, ``aws:...``, lookups with ``-`` or ``:``) are left alone.
+        ``lateness_seconds`` is now ``watermark_delay_seconds``, for example. With
+        ``only_ours``, CDK's own keys (``@aws-cdk/...``, ``aws:...``, lookups with ``-`` or
+        ``:``) are left alone: only keys shaped like ours are checked.
         """
         ours = re.compile(r"[a-z][a-z0-9_]*")
         known = set(cls.keys())
-        unknown = sorted(k for k in context if ours.fullmatch(k) and k not in known)
+        unknown = sorted(
+            k for k in context if k not in known and (not only_ours or ours.fullmatch(k))
+        )
         if unknown:
             raise SettingsError(f"unknown CDK context key(s) {unknown}; known: {cls.keys()}")
 
     @classmethod
     def from_mapping(cls, context: Mapping[str, Any]) -> StageConfig:
-        """Read the settings from a plain mapping (tests, scripts)."""
-        unknown = sorted(set(context) - set(cls.keys()))
-        if unknown:
-            raise SettingsError(f"unknown CDK context key(s) {unknown}; known: {cls.keys()}")
+        """Read the settings from a plain mapping (tests, scripts): every key must be ours."""
+        cls.reject_unknown(context, only_ours=False)
         return cls.from_context(context.get)
 
 

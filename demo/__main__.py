@@ -36,7 +36,6 @@ from demo import checks, runners
 from demo.runners import FlinkJob, Generator, GeneratorProgress
 from lambdas.clickgen import local_runner
 
-ROOT = Path(__file__).resolve().parents[1]
 MARKER_USER = "augury-demo-closer"
 
 
@@ -64,12 +63,17 @@ class Interrupted(KeyboardInterrupt):
     @classmethod
     def once(cls, sig: signal.Signals) -> Interrupted:
         """The interruption, with SIGINT, SIGHUP and SIGTERM ignored from now on."""
-        for caught in CAUGHT:
-            signal.signal(caught, signal.SIG_IGN)
+        ignore_signals()
         return cls(sig)
 
 
 CAUGHT = (signal.SIGINT, signal.SIGHUP, signal.SIGTERM)
+
+
+def ignore_signals() -> None:
+    """Ignore SIGINT, SIGHUP and SIGTERM: nothing may interrupt the cleanup."""
+    for sig in CAUGHT:
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def stop_on_signals() -> None:
@@ -231,7 +235,8 @@ def schedule_line(progress: GeneratorProgress, now_ms: int, period_s: int) -> st
     due = progress.next_due_ms(now_ms, period_s * 1000)
     if due is None:
         return (f"waiting for the first scheduled run (EventBridge rate, every {period_s} s); "
-                "meanwhile the generator produces 5 s of traffic at a time")  # fmt: skip
+                f"meanwhile the generator produces {local_runner.BRIDGE_S} s of traffic at a "
+                "time")  # fmt: skip
     runs = f"{progress.scheduled} scheduled run" + ("s" if progress.scheduled != 1 else "")
     return f"{runs} so far; the next is due in {(due - now_ms) / 1000:.0f} s"
 
@@ -324,8 +329,6 @@ def main(argv: list[str] | None = None) -> int:
     from localplatform import cdk_local, platform
     from localplatform.config import PlatformConfig
 
-    job: FlinkJob | None = None
-    gen: Generator | None = None
     api: Any = None
     try:
         cfg = PlatformConfig.from_env()
@@ -386,9 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         step(f"error: {exc}")
         return 1
     finally:
-        # Nothing interrupts the cleanup: not a second Ctrl-C, not the hang-up that follows one.
-        for sig in CAUGHT:
-            signal.signal(sig, signal.SIG_IGN)
+        ignore_signals()  # not a second Ctrl-C, not the hang-up that follows one
         for child in runners.started():  # the generator, then the job (and one half-started)
             try:
                 child.stop()

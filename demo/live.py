@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,8 @@ from augury.read_model import PageCount, Session, Totals, Window
 from augury.redis_keys import Keys
 from augury.settings import MINUTE_MS, PipelineSettings
 
+WINDOW_ROW = re.compile(r"\d\d:\d\d\S*\s+\S\s+(early|final)\s+\S\s+[1-9]")
+"""A row of the windows table, with events, as it reads on the screen (tests, screenshots)."""
 RECENT_WINDOWS = 5
 RECENT_SESSIONS = 8
 

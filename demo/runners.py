@@ -21,8 +21,7 @@ from augury import env as env_names
 from augury.events import parse_timestamp_ms
 from augury.resources import DEFAULT_STREAM_NAME
 from localplatform import jobs
-
-ROOT = Path(__file__).resolve().parents[1]
+from localplatform.config import REPO_ROOT
 
 
 def child_env() -> dict[str, str]:
@@ -52,7 +51,7 @@ class ChildProcess:
         self.jobs_dir = jobs_dir
         with log_path.open("a") as log:
             self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=env or child_env(), stdin=subprocess.DEVNULL, stdout=log,
+                cmd, cwd=REPO_ROOT, env=env or child_env(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         _STARTED.append(self)

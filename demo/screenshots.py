@@ -13,13 +13,15 @@ import argparse
 import html
 import re
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from demo.live import WINDOW_ROW
 from demo.terminal import Terminal
+from localplatform.config import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "docs" / "img"
+OUT = REPO_ROOT / "docs" / "img"
 # xterm's colours, for the names pyte gives the 16 ANSI colours.
 PALETTE = {
     "black": "#000000", "red": "#cd3131", "green": "#0dbc79", "brown": "#e5e510",
@@ -93,9 +95,9 @@ def dashboard_png(url: str, out: Path, browser: Any) -> Path:
 
 def ready(screen: str) -> bool:
     """Worth a picture: two final windows with events, an early one, and sessions closed."""
-    finals = re.findall(r"\d\d:\d\d\s+\S\s+final\s+\S\s+[1-9]", screen)
-    early = re.findall(r"\d\d:\d\d\s+\S\s+early\s+\S\s+[1-9]", screen)
-    return len(finals) >= 2 and bool(early) and "Recent sessions" in screen and "user-" in screen
+    states = [m.group(1) for m in WINDOW_ROW.finditer(screen)]
+    enough = states.count("final") >= 2 and "early" in states
+    return enough and "Recent sessions" in screen and "user-" in screen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     term = Terminal([sys.executable, "-m", "demo", "--api-port", "0", "--rate",
                      f"{args.rate:g}", "--duration", "15"], cols=160, rows=50)  # fmt: skip
     try:
+        term.wait_for(lambda s: "6/6 live view" in s, args.timeout, "the live view")
+        shown = time.monotonic()
+        term.wait_for(lambda s: WINDOW_ROW.search(s) is not None, args.timeout, "a window")
+        print(f"[screenshots] the first window row came {time.monotonic() - shown:.1f} s "
+              "after the last setup step (6/6 live view)", file=sys.stderr)  # fmt: skip
         screen = term.wait_for(ready, args.timeout, "final windows and sessions")
         url = DASHBOARD_URL.search(screen)
         with sync_playwright() as pw:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pyte
 
-ROOT = Path(__file__).resolve().parents[1]
+from localplatform.config import REPO_ROOT
+
 CTRL_C = b"\x03"
 
 
@@ -30,11 +31,10 @@ class Terminal:
     """``argv`` running in a ``cols`` x ``rows`` pseudo-terminal, read into an emulated screen."""
 
     def __init__(self, argv: Sequence[str], *, cols: int = 200, rows: int = 60,
-                 env: Mapping[str, str] | None = None, cwd: Path = ROOT) -> None:  # fmt: skip
+                 env: Mapping[str, str] | None = None, cwd: Path = REPO_ROOT) -> None:  # fmt: skip
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
         self.lock = threading.Lock()
-        self.raw = bytearray()
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         environment = {**(env if env is not None else os.environ), "TERM": "xterm-256color",
@@ -73,7 +73,6 @@ class Terminal:
             if not data:
                 return
             with self.lock:
-                self.raw.extend(data)
                 self.stream.feed(data)
 
     def text(self) -> str:

@@ -12,7 +12,7 @@ results) the stage file holds both variants side by side, marked ``(stream)`` an
 from __future__ import annotations
 
 import time
-from typing import Any, Final
+from typing import Any
 
 from pyflink.table import TableEnvironment
 
@@ -26,15 +26,9 @@ from flink_app.environment import (
     table_env,
 )
 from flink_app.settings import JobSettings
-from flink_app.stages import Interval, Options, Param, Sql
+from flink_app.stages import REPLAY, STREAM, Interval, Options, Param, Sql
 
-__all__ = ["REPLAY", "STAGES", "STREAM", "build", "configure_stream", "latest_checkpoint",
-           "table_env"]  # fmt: skip
-
-REPLAY: Final = "replay"
-STREAM: Final = "stream"
-STAGES: Final = ("source", "validate", "dedupe", "lateness", "bots", "sessions", "windows",
-                 "totals", "sinks")  # fmt: skip
+__all__ = ["REPLAY", "STREAM", "build", "configure_stream", "latest_checkpoint", "table_env"]
 
 
 def build(t_env: TableEnvironment, settings: JobSettings, mode: str, dead_letter: str,

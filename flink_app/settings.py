@@ -22,6 +22,8 @@ from augury import env as env_names
 from augury.endpoints import DEFAULT_REDIS_URL, DEFAULT_REGION, redis_url_with_secret
 from augury.resources import DEFAULT_STREAM_NAME
 from augury.settings import (
+    ENVIRONMENT,
+    FLAG,
     PIPELINE,
     Channel,
     PipelineSettings,
@@ -123,7 +125,7 @@ class JobSettings:
 
 def _reject_unknown(channel: Channel) -> None:
     """A property of one of the job's groups, or an AUGURY_FLINK_ variable, that it never reads."""
-    if channel.kind == "environment variable":
+    if channel.kind == ENVIRONMENT:
         names = {s.env for s in JOB}
         renamed = {env_names.job_property(s.prop): s.env for s in (*PIPELINE, *JOB)}
         for name in channel.values:
@@ -133,7 +135,7 @@ def _reject_unknown(channel: Channel) -> None:
         return
     for key in channel.values:
         group = key.split(".", 1)[0]
-        if key not in KNOWN and (group in GROUPS or channel.kind.startswith("flag")):
+        if key not in KNOWN and (group in GROUPS or channel.kind == FLAG):
             raise SettingsError(f"unknown setting {key} ({channel.kind})")
 
 

@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Final
 
 SQL_DIR: Final = Path(__file__).parent / "sql"
-MODES: Final = ("replay", "stream")
-KINDS: Final = ("table", "view", "insert")
-_HEADER = re.compile(r"-- (table|view|insert) (\w+)(?: \((replay|stream)\))?: (.*)")
+REPLAY: Final = "replay"
+STREAM: Final = "stream"
+MODES: Final = (REPLAY, STREAM)
+_HEADER = re.compile(rf"-- (table|view|insert) (\w+)(?: \(({REPLAY}|{STREAM})\))?: (.*)")
 
 
 class Sql(str):

@@ -16,12 +16,12 @@ import signal
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from augury import env as env_names
 from augury.endpoints import Endpoints
+from lambdas.clickgen import local_runner
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-invocations", type=int, help="with --schedule: stop after N")
     p.add_argument("--start-now", action="store_true",
                    help="with --schedule: do not wait up to a minute for the first scheduled "
-                        f"event; produce {BRIDGE_S} s of traffic at a time until it "
+                        f"event; produce {local_runner.BRIDGE_S} s of traffic at a time until it "
                         "comes")  # fmt: skip
     p.add_argument("--results", type=Path, metavar="FILE",
                    help="append a JSON line to FILE as each invocation starts (event: start) "
@@ -57,10 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--aws", action="store_true",
                    help="use real AWS (default credentials) instead of LocalStack")  # fmt: skip
     return p
-
-
-BRIDGE_S = 5
-"""Seconds of traffic per invocation of ``--start-now`` before the first scheduled event."""
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -90,7 +86,6 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[env_names.STREAM_NAME] = args.stream
     # Imported after the environment is set: the handler reads it at import.
     from augury.settings import SettingsError
-    from lambdas.clickgen import local_runner
     from lambdas.clickgen.config import GeneratorConfig
     from lambdas.clickgen.handler import lambda_handler
     from lambdas.local_context import LocalContext
@@ -125,13 +120,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             local_runner.run(endpoints, queue_url, lambda_handler, overrides,
                              args.max_invocations, stop=stop, on_result=show,
-                             bridge_s=BRIDGE_S if args.start_now else None,
+                             bridge_s=local_runner.BRIDGE_S if args.start_now else None,
                              on_start=lambda started: record("start", started),
                              period_s=period_s)  # fmt: skip
         except KeyboardInterrupt:
             return 130
         return 0
-    now = datetime.fromtimestamp(int(time.time()), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = local_runner.iso_second(time.time())
     print(f"[clickgen] {cfg.rate:g} events/s for {cfg.duration_s}s into {cfg.stream_name}",
           file=sys.stderr)  # fmt: skip
     event = local_runner.scheduled_event(now, overrides)

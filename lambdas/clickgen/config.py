@@ -63,7 +63,7 @@ class GeneratorConfig:
             checks.append((name, 0 <= getattr(self, name) < 1, "must be in [0, 1)"))
         for name, ok, rule in checks:
             if not ok:
-                raise invalid(f"generator setting {name}", getattr(self, name), rule)
+                raise invalid(f"generator setting {name}", getattr(self, name), rule, name)
 
     @classmethod
     def from_sources(
@@ -92,11 +92,9 @@ class GeneratorConfig:
         try:
             return cls(**values)
         except SettingsError as exc:  # a range check: name the value as it was given
-            failed = next((n for n in labels if str(exc).startswith(f"generator setting {n}=")),
-                          None)  # fmt: skip
-            if failed is None or not exc.rule:
+            if exc.setting not in labels:
                 raise
-            raise invalid(*labels[failed], exc.rule) from None
+            raise invalid(*labels[exc.setting], exc.rule) from None
 
     def replace(self, **changes: Any) -> GeneratorConfig:
         """A copy with ``changes`` applied (validated)."""

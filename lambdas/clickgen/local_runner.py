@@ -24,12 +24,16 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from augury.cloudwatch import forward_emf
-from augury.endpoints import LOCALSTACK_ACCOUNT_ID, Endpoints
+from augury.endpoints import DEFAULT_REGION, LOCALSTACK_ACCOUNT_ID, Endpoints
 from augury.events import parse_timestamp_ms
 from augury.resources import LOCAL_SCHEDULE_QUEUE, LOCAL_SCHEDULE_RULE
 from lambdas.local_context import LocalContext
 
+BRIDGE_S = 5
+"""Seconds of traffic per bridging invocation, before the first scheduled event comes."""
 MAX_RECEIVES = 3  # the first invocation and Lambda's two asynchronous retries
 FUNCTION_NAME = "augury-clickgen-local"
 
@@ -47,7 +51,7 @@ def scheduled_event(
         "source": "aws.events",
         "account": LOCALSTACK_ACCOUNT_ID,
         "time": time_iso,
-        "region": "us-east-1",
+        "region": DEFAULT_REGION,
         "resources": [rule_arn] if rule_arn else [],
         "detail": dict(detail or {}),
     }
@@ -95,7 +99,7 @@ def schedule_period_s(endpoints: Endpoints, rule_name: str = LOCAL_SCHEDULE_RULE
     """The deployed rule's period in seconds; None for a cron, or when there is no rule."""
     try:
         expression = endpoints.client("events").describe_rule(Name=rule_name)["ScheduleExpression"]
-    except Exception:  # no rule yet (the runner creates one), or LocalStack down
+    except (ClientError, BotoCoreError):  # no rule yet (the runner creates one), or no LocalStack
         return None
     return period_of(str(expression))
 
@@ -166,12 +170,13 @@ def run(
     cloudwatch = endpoints.client("cloudwatch")
     stop = stop or threading.Event()
     invocations = 0
+    # Until the first scheduled event: where the bridged traffic ends (None: not bridging).
     bridged_until_ms = int(time.time()) * 1000 if bridge_s is not None else None
     while not stop.is_set() and (max_invocations is None or invocations < max_invocations):
         got = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=1,
-            WaitTimeSeconds=0 if bridge_s is not None else 5,
+            WaitTimeSeconds=0 if bridged_until_ms is not None else 5,
             AttributeNames=["ApproximateReceiveCount"],
         )
         messages = got.get("Messages", [])
@@ -186,9 +191,9 @@ def run(
         for message in messages:
             event = with_overrides(json.loads(message["Body"]), overrides or {})
             tick_time = event["time"]  # the schedule's own time, even when the window moves
-            if bridge_s is not None and bridged_until_ms is not None:
+            if bridged_until_ms is not None:
                 event = trimmed_to(event, bridged_until_ms, period_s)
-                bridge_s = bridged_until_ms = None  # the schedule has taken over
+                bridged_until_ms = None  # the schedule has taken over
             receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             invocations += 1
             _notify(on_start, {}, TRIGGER_SCHEDULE, tick_time)

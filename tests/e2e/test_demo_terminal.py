@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from augury.settings import PipelineSettings
-from demo.live import window_title
+from demo.live import WINDOW_ROW, window_title
 from demo.runners import child_env
 from demo.terminal import Terminal
 from localplatform import jobs
@@ -70,8 +70,8 @@ def test_the_live_view_shows_windows_totals_and_freshness_and_ctrl_c_stops_every
     demo: Terminal, platform_up: PlatformConfig
 ) -> None:
     groups = _running_jobs(platform_up, demo)
-    first = demo.wait_for(lambda s: re.search(r"\d\d:\d\d\S*\s+\S\s+(early|final)\s", s)
-                          is not None and _accepted(s) > 0 and FRESH.search(s) is not None,
+    first = demo.wait_for(lambda s: WINDOW_ROW.search(s) is not None
+                          and _accepted(s) > 0 and FRESH.search(s) is not None,
                           120, "a window row, the totals and the freshness")  # fmt: skip
     assert VIEW in first and "Recent sessions" in first
     assert "Ctrl-C stops" in first and "events produced" in first

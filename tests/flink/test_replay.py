@@ -3,87 +3,43 @@
 from __future__ import annotations
 
 import gzip
-import json
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
-from augury.endpoints import Endpoints
-from augury.redis_keys import Keys
-from flink_app import job, settings
+from flink_app import job
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
 from tests.flink import edge_cases
-
-
-@dataclass
-class Replayed:
-    prefix: str
-    lines: list[str]
-    now_ms: int
-    dead_letter: Path
-    conn: Any  # redis.Redis with decode_responses=True
-
-
-def _image(conn: Any, prefix: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key in conn.scan_iter(f"{prefix}*", count=1000):
-        if conn.type(key) == "hash":
-            h = conn.hgetall(key)
-            h.pop("updated_ms", None)  # the time of the write
-            h.pop("final_ms", None)  # the time of the first final write
-            out[key] = h
-        else:
-            out[key] = dict(conn.zrange(key, 0, -1, withscores=True))
-    return out
+from tests.flink.runs import JobRun, assert_same_image, run_files, write_lines
 
 
 @pytest.fixture(scope="module")
-def replayed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
+def replayed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobRun]:
     now_ms = int(time.time() * 1000)
     lines = edge_cases.lines(now_ms)
     start = now_ms - now_ms % 60_000 - 90 * 60_000
     window = traffic.generate(GeneratorConfig(rate=30, seed=3), start, start + 180_000)
     generated = [r.data.decode().rstrip("\n") for r in window.records]
     root = tmp_path_factory.mktemp("replay")
-    (root / "in").mkdir()
-    (root / "in" / "edge.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_lines(root / "in" / "edge.ndjson", lines)
     with gzip.open(root / "in" / "generated.ndjson.gz", "wt", encoding="utf-8") as fh:
         fh.write("\n".join(generated) + "\n")
-    prefix = f"augury:test:{uuid.uuid4().hex[:8]}:"
-    s = settings.load(flag_values={"source.type": "files", "source.input.path": str(root / "in"),
-                                   "sink.redis.key.prefix": prefix,
-                                   "sink.redis.url": Endpoints.local().redis_url})  # fmt: skip
-    t_env = job.table_env(s, batch=True)
-    job.build(t_env, s, job.REPLAY, str(root / "dead"), input_path=str(root / "in"),
-              now_ms=now_ms).execute().wait()  # fmt: skip
-    conn = redis.Redis.from_url(s.redis_url, decode_responses=True)
-    yield Replayed(prefix, lines + generated, now_ms, root / "dead", conn)
-    for key in conn.scan_iter(f"{prefix}*", count=1000):
-        conn.delete(key)
+    run = run_files(job.REPLAY, root / "in", root, lines + generated, now_ms)
+    yield run
+    run.drop()
 
 
-def assert_same_image(got: dict[str, Any], expected: reference.RedisImage) -> None:
-    """The same keys, and each key's value equal (reported by key)."""
-    assert sorted(got) == sorted(expected)
-    for key, value in expected.items():
-        assert got[key] == value, key
+def test_redis_equals_the_reference_key_by_key(replayed: JobRun) -> None:
+    expected = reference.replay(replayed.lines, replayed.now_ms, replayed.keys)
+    assert_same_image(replayed.image(), expected.image)
 
 
-def test_redis_equals_the_reference_key_by_key(replayed: Replayed) -> None:
-    expected = reference.replay(replayed.lines, replayed.now_ms, Keys(replayed.prefix))
-    assert_same_image(_image(replayed.conn, replayed.prefix), expected.image)
-
-
-def test_edge_cases_came_out_as_the_contract_says(replayed: Replayed) -> None:
-    keys, conn = Keys(replayed.prefix), replayed.conn
+def test_edge_cases_came_out_as_the_contract_says(replayed: JobRun) -> None:
+    keys, conn = replayed.keys, replayed.conn
     base = replayed.now_ms - replayed.now_ms % 60_000 - 120 * 60_000
     gap = conn.zrange(keys.user_sessions("gap"), 0, -1)
     assert gap == [f"gap|phone-1|{base + 1_000}", f"gap|phone-1|{base + 122_001}"]
@@ -104,16 +60,13 @@ def test_edge_cases_came_out_as_the_contract_says(replayed: Replayed) -> None:
     assert conn.ttl(keys.totals) == -1  # the one key that never expires
 
 
-def test_dead_letter_has_every_invalid_record_with_its_reason(replayed: Replayed) -> None:
-    expected = reference.replay(replayed.lines, replayed.now_ms, Keys(replayed.prefix))
-    got = []
-    for part in replayed.dead_letter.rglob("*"):
-        if part.is_file() and not part.name.startswith("."):
-            got += [json.loads(x) for x in part.read_text(encoding="utf-8").splitlines()]
-    assert sorted((d["reason"], d["raw"]) for d in got) == sorted(expected.dead_letter)
-    reasons = {d["reason"].split(":")[0] for d in got}
+def test_dead_letter_has_every_invalid_record_with_its_reason(replayed: JobRun) -> None:
+    expected = reference.replay(replayed.lines, replayed.now_ms, replayed.keys)
+    got = replayed.dead_letters()
+    assert sorted(got.elements()) == sorted(expected.dead_letter)
+    reasons = {reason.split(":")[0] for reason, _ in got}
     assert reasons == {"malformed_json", "not_object", "missing_field", "invalid_field",
                        "future_timestamp"}  # fmt: skip
-    totals = replayed.conn.hgetall(Keys(replayed.prefix).totals)
-    assert int(totals["invalid"]) == len(got)
+    totals = replayed.conn.hgetall(replayed.keys.totals)
+    assert int(totals["invalid"]) == sum(got.values())
     assert int(totals["duplicates"]) >= 2 and int(totals["bot_events"]) >= 11

@@ -28,7 +28,7 @@ from flink_app import job
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
-from tests.flink.test_replay import _image
+from tests.flink.runs import image
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -191,7 +191,7 @@ def test_uninterrupted_and_restarted_runs_write_the_same_redis(
         for gen in streams:
             next(gen, None)
 
-    got_once, got_twice = _image(once, "augury:"), _image(twice, "augury:")
+    got_once, got_twice = image(once, "augury:"), image(twice, "augury:")
     assert got_once == got_twice
     assert got_once == expected.image
     assert int(got_once["augury:totals"]["late"]) > 0

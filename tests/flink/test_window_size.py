@@ -15,74 +15,61 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from augury.endpoints import Endpoints
-from augury.redis_keys import Keys
 from augury.settings import PipelineSettings
-from flink_app import job, settings
+from flink_app import job
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 from localplatform import browser
 from tests import reference
-from tests.flink.test_replay import _image, assert_same_image
+from tests.flink.runs import JobRun, assert_same_image, run_files, write_lines
 
 WINDOW_S = 30
 
 
 @dataclass
 class Served:
-    keys: Keys
-    lines: list[str]
-    now_ms: int
-    conn: Any
+    run: JobRun
     url: str
 
 
 @pytest.fixture(scope="module")
 def served(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    keys = Keys(f"augury:w30:{uuid.uuid4().hex[:8]}:")
-    env = {"AUGURY_WINDOW_SECONDS": str(WINDOW_S), "AUGURY_REDIS_KEY_PREFIX": keys.prefix,
-           "AUGURY_REDIS_URL": Endpoints.local().redis_url}  # fmt: skip
+    env = {"AUGURY_WINDOW_SECONDS": str(WINDOW_S), "AUGURY_REDIS_URL": Endpoints.local().redis_url,
+           "AUGURY_REDIS_KEY_PREFIX": f"augury:w30:{uuid.uuid4().hex[:8]}:"}  # fmt: skip
     now_ms = int(time.time() * 1000)
     start = now_ms - now_ms % 60_000 - 10 * 60_000  # within the dashboard's last hour
     records = traffic.generate(GeneratorConfig(rate=20, seed=30), start, start + 150_000).records
     lines = [r.data.decode().rstrip("\n") for r in records]
     root = tmp_path_factory.mktemp("w30")
-    (root / "in").mkdir()
-    (root / "in" / "clicks.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp:
+    write_lines(root / "in" / "clicks.ndjson", lines)
+    run = run_files(job.REPLAY, root / "in", root, lines, now_ms, env=env)
+    assert run.settings.pipeline.window_ms == WINDOW_S * 1000  # from the environment only
+    with pytest.MonkeyPatch.context() as mp:  # the read API reads the same environment
         for name, value in env.items():
             mp.setenv(name, value)
-        s = settings.load(flag_values={"source.type": "files",
-                                       "source.input.path": str(root / "in")})  # fmt: skip
-        assert s.pipeline.window_ms == WINDOW_S * 1000  # from the environment, nothing else
-        t_env = job.table_env(s, batch=True)
-        job.build(t_env, s, job.REPLAY, str(root / "dead"), input_path=str(root / "in"),
-                  now_ms=now_ms).execute().wait()  # fmt: skip
-
         from lambdas.read_api import handler
         from lambdas.read_api.local_server import BackgroundServer
 
         handler.config.cache_clear()
         handler.connection.cache_clear()
         server = BackgroundServer(handler.lambda_handler)
-        conn = redis.Redis.from_url(s.redis_url, decode_responses=True)
-        yield Served(keys, lines, now_ms, conn, server.url)
+        yield Served(run, server.url)
         server.stop()
         handler.config.cache_clear()
         handler.connection.cache_clear()
-    for key in conn.scan_iter(f"{keys.prefix}*", count=1000):
-        conn.delete(key)
+    run.drop()
 
 
 def test_redis_holds_30_second_windows_as_the_reference_says(served: Served) -> None:
-    starts = [int(m) for m in served.conn.zrange(served.keys.windows, 0, -1)]
+    run = served.run
+    starts = [int(m) for m in run.conn.zrange(run.keys.windows, 0, -1)]
     assert starts and all(s % (WINDOW_S * 1000) == 0 for s in starts)
     assert any(s % 60_000 for s in starts)  # half-minute starts: not one-minute windows
     thirty = PipelineSettings.from_env({"AUGURY_WINDOW_SECONDS": str(WINDOW_S)})
-    expected = reference.replay(served.lines, served.now_ms, served.keys, thirty)
-    assert_same_image(_image(served.conn, served.keys.prefix), expected.image)
+    expected = reference.replay(run.lines, run.now_ms, run.keys, thirty)
+    assert_same_image(run.image(), expected.image)
 
 
 def test_the_read_api_reports_30_second_windows(served: Served) -> None:
