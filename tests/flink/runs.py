@@ -17,6 +17,8 @@ from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
 from flink_app import job, settings
 from flink_app.settings import JobSettings
+from lambdas.clickgen import traffic
+from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
 
 
@@ -39,6 +41,11 @@ def assert_same_image(got: dict[str, Any], expected: reference.RedisImage) -> No
     assert sorted(got) == sorted(expected)
     for key, value in expected.items():
         assert got[key] == value, key
+
+
+def traffic_lines(cfg: GeneratorConfig, start_ms: int, end_ms: int) -> list[str]:
+    """The generator's records for ``[start_ms, end_ms)`` as lines (without their newline)."""
+    return [r.data.decode().rstrip("\n") for r in traffic.generate(cfg, start_ms, end_ms).records]
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:

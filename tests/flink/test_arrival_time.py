@@ -19,10 +19,9 @@ import pytest
 
 from augury import events as contract
 from flink_app import job
-from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
-from tests.flink.runs import JobRun, assert_same_image, run_files, write_lines
+from tests.flink.runs import JobRun, assert_same_image, run_files, traffic_lines, write_lines
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +33,8 @@ def reread(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                               "client_timestamp": contract.format_timestamp(now_ms + 4 * 60_000),
                               "countrycode": "BE"}).decode().rstrip("\n")  # fmt: skip
     start = arrived_ms - arrived_ms % 60_000 - 60_000
-    records = traffic.generate(GeneratorConfig(rate=20, seed=8, late_fraction=0.0), start,
-                               start + 180_000).records  # fmt: skip
-    lines = [future] + [r.data.decode().rstrip("\n") for r in records]
+    cfg = GeneratorConfig(rate=20, seed=8, late_fraction=0.0)
+    lines = [future, *traffic_lines(cfg, start, start + 180_000)]
     root = tmp_path_factory.mktemp("reread")
     path = write_lines(root / "in" / "clicks.ndjson", lines)
     os.utime(path, (arrived_ms / 1000, arrived_ms / 1000))

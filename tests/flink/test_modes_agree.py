@@ -17,9 +17,8 @@ import pytest
 
 from augury import events as contract
 from flink_app import job
-from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
-from tests.flink.runs import JobRun, run_files, write_lines
+from tests.flink.runs import JobRun, run_files, traffic_lines, write_lines
 
 
 def in_order(lines: list[str], now_ms: int) -> list[str]:
@@ -43,8 +42,7 @@ def both(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     now_ms = int(time.time() * 1000)
     start = now_ms - now_ms % 60_000 - 90 * 60_000
     cfg = GeneratorConfig(rate=40, seed=21, late_fraction=0.0)
-    records = traffic.generate(cfg, start, start + 240_000).records
-    lines = in_order([r.data.decode().rstrip("\n") for r in records], now_ms)
+    lines = in_order(traffic_lines(cfg, start, start + 240_000), now_ms)
     root = tmp_path_factory.mktemp("modes")
     write_lines(root / "in" / "clicks.ndjson", lines)
     runs = Both(*(run_files(mode, root / "in", root, lines, now_ms)

@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 
 from flink_app import job
-from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
 from tests.flink import edge_cases
-from tests.flink.runs import JobRun, assert_same_image, run_files, write_lines
+from tests.flink.runs import JobRun, assert_same_image, run_files, traffic_lines, write_lines
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +21,7 @@ def replayed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
     now_ms = int(time.time() * 1000)
     lines = edge_cases.lines(now_ms)
     start = now_ms - now_ms % 60_000 - 90 * 60_000
-    window = traffic.generate(GeneratorConfig(rate=30, seed=3), start, start + 180_000)
-    generated = [r.data.decode().rstrip("\n") for r in window.records]
+    generated = traffic_lines(GeneratorConfig(rate=30, seed=3), start, start + 180_000)
     root = tmp_path_factory.mktemp("replay")
     write_lines(root / "in" / "edge.ndjson", lines)
     with gzip.open(root / "in" / "generated.ndjson.gz", "wt", encoding="utf-8") as fh:

@@ -15,21 +15,18 @@ from typing import Any
 import pytest
 
 from flink_app import job
-from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
 from tests.flink import edge_cases
-from tests.flink.runs import JobRun, assert_same_image, run_files, write_lines
+from tests.flink.runs import JobRun, assert_same_image, run_files, traffic_lines, write_lines
 
 
 @pytest.fixture(scope="module")
 def streamed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JobRun]:
     now_ms = int(time.time() * 1000)
     start = now_ms - now_ms % 60_000 - 90 * 60_000
-    generated = traffic.generate(GeneratorConfig(rate=30, seed=5), start, start + 180_000)
-    lines = edge_cases.stream_lines(now_ms) + [
-        r.data.decode().rstrip("\n") for r in generated.records
-    ]
+    generated = traffic_lines(GeneratorConfig(rate=30, seed=5), start, start + 180_000)
+    lines = edge_cases.stream_lines(now_ms) + generated
     root = tmp_path_factory.mktemp("stream")
     write_lines(root / "in" / "clicks.ndjson", lines)
     run = run_files(job.STREAM, root / "in", root, lines, now_ms)

@@ -25,10 +25,9 @@ from augury import events as contract
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
 from flink_app import job
-from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
-from tests.flink.runs import image
+from tests.flink.runs import image, traffic_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,8 +89,7 @@ def data() -> tuple[list[str], list[str], str, int]:
     90 minutes ago, and a closing event at the present."""
     now_ms = int(time.time() * 1000)
     start = now_ms - now_ms % 60_000 - 90 * 60_000
-    window = traffic.generate(GeneratorConfig(rate=20, seed=11), start, start + 240_000)
-    lines = [r.data.decode().rstrip("\n") for r in window.records]
+    lines = traffic_lines(GeneratorConfig(rate=20, seed=11), start, start + 240_000)
     half = len(lines) // 2
     closing = contract.encode({
         "event_id": f"closing-{uuid.uuid4().hex}", "user_id": "closer", "device_id": "d",

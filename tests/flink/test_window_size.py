@@ -19,11 +19,10 @@ import pytest
 from augury.endpoints import Endpoints
 from augury.settings import PipelineSettings
 from flink_app import job
-from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 from localplatform import browser
 from tests import reference
-from tests.flink.runs import JobRun, assert_same_image, run_files, write_lines
+from tests.flink.runs import JobRun, assert_same_image, run_files, traffic_lines, write_lines
 
 WINDOW_S = 30
 
@@ -40,8 +39,7 @@ def served(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
            "AUGURY_REDIS_KEY_PREFIX": f"augury:w30:{uuid.uuid4().hex[:8]}:"}  # fmt: skip
     now_ms = int(time.time() * 1000)
     start = now_ms - now_ms % 60_000 - 10 * 60_000  # within the dashboard's last hour
-    records = traffic.generate(GeneratorConfig(rate=20, seed=30), start, start + 150_000).records
-    lines = [r.data.decode().rstrip("\n") for r in records]
+    lines = traffic_lines(GeneratorConfig(rate=20, seed=30), start, start + 150_000)
     root = tmp_path_factory.mktemp("w30")
     write_lines(root / "in" / "clicks.ndjson", lines)
     run = run_files(job.REPLAY, root / "in", root, lines, now_ms, env=env)
