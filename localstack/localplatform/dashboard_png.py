@@ -80,7 +80,10 @@ def render(cloudwatch: Any, dashboard: str, out: Path, minutes: int = 60) -> dic
     end = datetime.now(UTC)
     start = end - timedelta(minutes=minutes)
     per_widget = {i: widget_series(w, i) for i, w in enumerate(widgets) if w["type"] == "metric"}
-    data = fetch(cloudwatch, [s for ss in per_widget.values() for s in ss], start, end)
+    # Query a minute past now: a point stored in the current second is not cut off by an
+    # end time truncated to whole seconds (LocalStack does), and the open bucket is drawn.
+    queried_to = end + timedelta(minutes=1)
+    data = fetch(cloudwatch, [s for ss in per_widget.values() for s in ss], start, queried_to)
     rows = max((w.get("y", 0) + w.get("height", 6) for w in widgets), default=6)
     fig = plt.figure(figsize=(20, rows * 0.55))
     grid = fig.add_gridspec(rows, GRID_COLUMNS, hspace=1.2, wspace=1.5)
