@@ -78,6 +78,7 @@ def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
         conf.set("pipeline.jars", FLINK_JAR.resolve().as_uri())
     t_env.create_java_temporary_function("parse_click", PARSE_CLICK)
     t_env.create_java_temporary_function("click_time", CLICK_TIME)
+    t_env.create_java_temporary_function("split_records", "io.augury.flink.SplitRecords")
     return t_env
 
 

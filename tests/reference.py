@@ -15,6 +15,7 @@ from itertools import pairwise
 from typing import Any
 
 from augury import events as contract
+from augury import raw_archive
 from augury.redis_keys import (
     COUNTRY_FIELD_PREFIX,
     EVENT_FIELD_PREFIX,
@@ -38,11 +39,15 @@ class Result:
 
 def replay(lines: Iterable[str], now_ms: int, keys: Keys | None = None,
            settings: PipelineSettings = PIPELINE_DEFAULTS) -> Result:  # fmt: skip
-    """Validate, deduplicate, filter bots, sessionize and aggregate ``lines``."""
+    """Validate, deduplicate, filter bots, sessionize and aggregate ``lines``.
+
+    ``lines`` are the archive's lines: each holds the records ``raw_archive.split_records``
+    finds in it (none for a blank line, several for ``{...}{...}``), as the replay reads them.
+    """
     keys = keys or Keys(settings.key_prefix)
     dead: list[tuple[str, str]] = []
     valid: list[tuple[contract.ClickEvent, str]] = []
-    for line in lines:
+    for line in raw_archive.records(lines):
         result = contract.validate(line, now_ms)
         if isinstance(result, contract.Invalid):
             dead.append((result.reason, line))
