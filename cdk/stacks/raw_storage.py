@@ -106,7 +106,12 @@ class RawStorageStack(Stack):
             source=firehose.KinesisStreamSource(props.stream),
             destination=firehose.S3Bucket(
                 self.bucket,
-                # The producer ends every record with "\n", so objects are NDJSON (replayable).
+                # Firehose concatenates records as they are: a producer that sends plain JSON
+                # (the AWS CLI, the SDKs, the Kinesis Agent) would leave `{...}{...}` on one
+                # line. Appending "\n" to every record keeps each on a line of its own; a
+                # record that had its own newline (our generator) leaves a blank line after it,
+                # which the replay skips. No dynamic partitioning needed.
+                processors=[firehose.AppendDelimiterToRecordProcessor()],
                 compression=firehose.Compression.GZIP,
                 data_output_prefix=RAW_PREFIX,
                 error_output_prefix=ERROR_PREFIX,

@@ -138,6 +138,18 @@ def test_firehose_reads_the_stream_and_writes_partitioned_gzip(aws: Templates) -
     assert s3dest["BufferingHints"] == {"IntervalInSeconds": 60, "SizeInMBs": 64}
 
 
+@pytest.mark.parametrize("mode", ["aws", "local"])
+def test_firehose_appends_a_newline_to_every_record(mode: str, request: Any) -> None:
+    templates: Templates = request.getfixturevalue(mode)
+    props = _only(templates["RawStorage"], "AWS::KinesisFirehose::DeliveryStream")
+    s3dest = props["ExtendedS3DestinationConfiguration"]
+    processing = s3dest["ProcessingConfiguration"]
+    assert processing["Enabled"] is True
+    assert [p["Type"] for p in processing["Processors"]] == ["AppendDelimiterToRecord"]
+    assert not processing["Processors"][0].get("Parameters")  # the default delimiter, "\n"
+    assert "DynamicPartitioningConfiguration" not in s3dest  # not needed for it
+
+
 # --- Processing ---------------------------------------------------------------------------
 
 
