@@ -28,9 +28,19 @@ SESSION_FIELDS: Final = (
 TOTAL_FIELDS: Final = ("accepted", "invalid", "duplicates", "bot_events", "late")
 
 
+SESSION_ID_SEPARATOR: Final = "|"
+_ESCAPES: Final = str.maketrans({"%": "%25", SESSION_ID_SEPARATOR: "%7C"})
+
+
 def session_id(user_id: str, device_id: str, start_ms: int) -> str:
-    """A session's id: ``{user_id}|{device_id}|{start_ms}``."""
-    return f"{user_id}|{device_id}|{start_ms}"
+    """A session's id: ``{user_id}|{device_id}|{start_ms}``, each id part escaped.
+
+    ``%`` becomes ``%25`` and ``|`` becomes ``%7C`` in the ids, so the separator never occurs
+    inside a part: two different (user, device, start) triples never share an id. An id with
+    neither character is written as is.
+    """
+    sep = SESSION_ID_SEPARATOR
+    return f"{user_id.translate(_ESCAPES)}{sep}{device_id.translate(_ESCAPES)}{sep}{start_ms}"
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ def parameters(s: JobSettings, mode: str, dead_letter: str, input_path: str | No
         # SESSION windows are half-open: gap + 1 ms keeps events exactly the gap apart together.
         "session_window_gap": Interval(p.session_gap_ms + 1),
         "bot_threshold": p.bot_threshold,
+        "result_ttl": f"{p.ttl_s}s",  # how long results live in Redis (a state TTL hint)
         "event_field_prefix": EVENT_FIELD_PREFIX,
         "country_field_prefix": COUNTRY_FIELD_PREFIX,
         "total_fields": Sql(", ".join(TOTAL_FIELDS)),

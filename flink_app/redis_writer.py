@@ -1,21 +1,58 @@
 """Writing the job's results to Redis under the key layout of ``augury.redis_keys``.
 
-Every write is absolute (HSET, ZADD), so writing the same result twice changes nothing. Writes
-are pipelined per batch; when Redis is unreachable the batch is retried with backoff, never
-dropped (after ``give_up_s`` the error is raised so that Flink restarts from its checkpoint).
+Every write is absolute (HSET, ZADD), so writing the same result twice changes nothing; the
+totals only ever grow (a value lower than the stored one is an older one, and is not written).
+Every sorted set is trimmed in the same pipeline: members scored more than the retention
+before the newest score written are removed, so memory stays flat at a constant rate. Writes are
+pipelined per batch; when Redis is unreachable the batch is retried with backoff, never dropped
+(after ``give_up_s`` the error is raised so that Flink restarts from its checkpoint).
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final
 
 import redis
 
 from augury.redis_keys import TOTAL_FIELDS, Keys, session_id
 from augury.retry import backoff_s
+
+# Each field of KEYS[1] is set to ARGV's value unless the stored one is larger: a counter
+# never goes backwards, whatever the order in which a changelog's rows reach Redis.
+RAISE_TO_LUA: Final = """
+for i = 1, #ARGV, 2 do
+  local stored = redis.call('HGET', KEYS[1], ARGV[i])
+  if (not stored) or tonumber(ARGV[i + 1]) > tonumber(stored) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return 0
+"""
+
+
+def newest_totals(rows: Iterable[Sequence[int]]) -> dict[str, int]:
+    """The newest value of each counter in a batch of totals rows: the largest.
+
+    Every counter only grows within a run, so a smaller value is an older one (or a changelog's
+    retraction of one); ``rows`` are in ``TOTAL_FIELDS`` order.
+    """
+    newest = [max(column) for column in zip(*rows, strict=True)]
+    if not newest:
+        return {}
+    return dict(zip(TOTAL_FIELDS, newest, strict=True))
+
+
+def trim_horizon(scores: Iterable[int], ttl_s: int) -> int | None:
+    """The score below which a sorted set's members are gone: the newest written - retention.
+
+    Relative to the data, not to the clock, so results of a replay of old data stay listed for
+    the retention period after it, as their hashes' TTLs keep them readable.
+    """
+    newest = max(scores, default=None)
+    return None if newest is None else newest - ttl_s * 1000
 
 
 class RedisWriter:
@@ -39,6 +76,12 @@ class RedisWriter:
         self.rng = random.Random()
         self.clock_ms = clock_ms
         self.sleep = sleep
+        self.raise_to = client.register_script(RAISE_TO_LUA)
+
+    def _trim(self, pipe: Any, key: str, scores: Iterable[int]) -> None:
+        horizon = trim_horizon(scores, self.ttl_s)
+        if horizon is not None:
+            pipe.zremrangebyscore(key, "-inf", f"({horizon}")
 
     def _execute(self, build: Callable[[Any], None]) -> None:
         deadline = time.monotonic() + self.give_up_s
@@ -79,6 +122,7 @@ class RedisWriter:
                 pipe.expire(key, self.ttl_s)
                 pipe.zadd(self.keys.windows, {str(ws): ws})
             if rows:
+                self._trim(pipe, self.keys.windows, (row[0] for row in rows))
                 pipe.expire(self.keys.windows, self.ttl_s)
 
         self._execute(build)
@@ -106,6 +150,7 @@ class RedisWriter:
         rows = list(rows)
 
         def build(pipe: Any) -> None:
+            starts_by_user: dict[str, list[int]] = {}
             for user, device, start, end, events, first, last, country in rows:
                 sid = session_id(user, device, start)
                 key = self.keys.session(sid)
@@ -119,16 +164,23 @@ class RedisWriter:
                 user_key = self.keys.user_sessions(user)
                 pipe.zadd(user_key, {sid: start})
                 pipe.expire(user_key, self.ttl_s)
+                starts_by_user.setdefault(user, []).append(start)
+            for user, starts in starts_by_user.items():
+                self._trim(pipe, self.keys.user_sessions(user), starts)
             if rows:
+                self._trim(pipe, self.keys.sessions, (row[2] for row in rows))
                 pipe.expire(self.keys.sessions, self.ttl_s)
 
         self._execute(build)
         return len(rows)
 
     def totals(self, counts: Mapping[str, int]) -> None:
-        """Absolute pipeline totals, one per ``TOTAL_FIELDS`` (the one key that never expires)."""
+        """Pipeline totals, one per ``TOTAL_FIELDS`` (the one key that never expires).
+
+        One round trip; a counter is only raised, never lowered (see ``RAISE_TO_LUA``).
+        """
         missing = set(TOTAL_FIELDS) - set(counts)
         if missing:
             raise ValueError(f"totals without {sorted(missing)}")
-        mapping = {field: counts[field] for field in TOTAL_FIELDS}
-        self._execute(lambda pipe: pipe.hset(self.keys.totals, mapping=mapping))
+        args = [x for field in TOTAL_FIELDS for x in (field, int(counts[field]))]
+        self._execute(lambda pipe: self.raise_to(keys=[self.keys.totals], args=args, client=pipe))

@@ -16,7 +16,7 @@ from pyflink.table import DataTypes
 from pyflink.table.udf import FunctionContext, ScalarFunction, udf
 
 from augury.redis_keys import TOTAL_FIELDS, Keys
-from flink_app.redis_writer import RedisWriter
+from flink_app.redis_writer import RedisWriter, newest_totals
 
 
 class _RedisSink(ScalarFunction):  # type: ignore[misc]
@@ -124,12 +124,17 @@ class SessionSink(_RedisSink):
 
 
 class TotalsSink(_RedisSink):
-    """write_totals(<augury.redis_keys.TOTAL_FIELDS, in order>) -> rows written."""
+    """write_totals(<augury.redis_keys.TOTAL_FIELDS, in order>) -> rows written.
+
+    A batch of the totals' changelog (updates and their retractions alike: a function cannot
+    tell them apart) is written once, as the newest value of each counter.
+    """
 
     def eval(self, *columns: pd.Series) -> pd.Series:
         n = len(columns[0])
-        for row in zip(*(_ints(c, n) for c in columns), strict=True):
-            self._w().totals(dict(zip(TOTAL_FIELDS, row, strict=True)))
+        newest = newest_totals(zip(*(_ints(c, n) for c in columns), strict=True))
+        if newest:
+            self._w().totals(newest)
         return pd.Series([1] * n)
 
 

@@ -1,13 +1,19 @@
--- Stage 3, dedupe: one event per event_id; the others are counted as duplicates (totals).
+-- Stage 3, dedupe: one event per event_id; the others are duplicates, counted in the totals.
 
--- view deduped (replay): over the whole input, the earliest by event time (then raw text).
-SELECT * FROM (
-  SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_time_ms, line) AS rn
-  FROM valid
-) WHERE rn = 1;
+-- view ranked (replay): over the whole input, each event numbered within its event_id, the
+-- earliest by event time (then raw text) first.
+SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY event_time_ms, line) AS arrival_no
+FROM valid;
 
--- view deduped (stream): the first to arrive (an insert-only operator). Its state lives for
--- the dedupe horizon after its last use (table.exec.state.ttl, in processing time).
-SELECT * FROM (
-  SELECT *, ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY pt) AS rn FROM valid
-) WHERE rn = 1;
+-- view ranked (stream): each event numbered within its event_id in order of arrival (an
+-- insert-only OVER aggregate: a number, once emitted, never changes). Its state lives for the
+-- dedupe horizon after its last use (table.exec.state.ttl, in processing time).
+SELECT *, COUNT(*) OVER (PARTITION BY event_id ORDER BY pt
+  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS arrival_no
+FROM valid;
+
+-- view deduped: the first of each event_id.
+SELECT * FROM ranked WHERE arrival_no = 1;
+
+-- view duplicates: the others.
+SELECT * FROM ranked WHERE arrival_no > 1;

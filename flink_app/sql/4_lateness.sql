@@ -3,18 +3,23 @@
 -- the largest event time seen so far, and an event is late when its window, or its session,
 -- would already be closed by a watermark at max_seen_ms - the watermark delay. Flink's own
 -- watermark never runs ahead of that bound, so no window drops an event silently, and a job
--- restored from a checkpoint classifies exactly as an uninterrupted run.
+-- restored from a checkpoint classifies exactly as an uninterrupted run. After a quiet period
+-- longer than the state TTL, max_seen_ms starts again from the next event; the watermark, which
+-- is not state, then still holds the bound: an event is also late when the watermark has
+-- passed the end of its window or session (where it would be dropped silently otherwise).
 
--- view seen (stream): the largest event time seen so far.
+-- view seen (stream): the largest event time seen so far, and the current watermark.
 SELECT *, MAX(event_time_ms) OVER (
-  ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS max_seen_ms
+  ORDER BY pt ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS max_seen_ms,
+  CURRENT_WATERMARK(event_time) AS wm
 FROM deduped;
 
 -- view classified (stream): late when the earlier of its window's end and its session's end
--- (gap + 1 ms after it) is at or before max_seen_ms - the watermark delay.
-SELECT *, LEAST(ws + $window_ms, event_time_ms + $session_gap_ms + 1) - 1
-  <= max_seen_ms - $watermark_delay_ms AS is_late
-FROM seen;
+-- (gap + 1 ms after it) is at or before max_seen_ms - the watermark delay, or the watermark wm.
+SELECT *, closes_ms <= max_seen_ms - $watermark_delay_ms
+  OR COALESCE(TO_TIMESTAMP_LTZ(closes_ms, 3) <= wm, FALSE) AS is_late
+FROM (SELECT *, LEAST(ws + $window_ms, event_time_ms + $session_gap_ms + 1) - 1 AS closes_ms
+      FROM seen);
 
 -- view late (stream): the late events, as dead letters.
 SELECT 'late' AS reason, line AS `raw` FROM classified WHERE is_late;

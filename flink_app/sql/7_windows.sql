@@ -65,8 +65,11 @@ UNION ALL
 INSERT INTO sink_write_window_dims
 SELECT write_window_dims(ws, field_name, n, kind) FROM window_dims;
 
--- view window_sessions (stream): sessions started in each window, counted as they close.
-SELECT start_ws AS ws, 'sessions' AS field_name, COUNT(*) AS n, 'hash' AS kind
+-- view window_sessions (stream): sessions started in each window, counted as they close. A
+-- session may close long after its window, after any quiet period: the count's state lives
+-- as long as the window's results do in Redis (the hint), not for the dedupe horizon.
+SELECT /*+ STATE_TTL('sessions' = $result_ttl) */
+  start_ws AS ws, 'sessions' AS field_name, COUNT(*) AS n, 'hash' AS kind
 FROM sessions GROUP BY start_ws;
 
 -- insert sink_write_window_dims (stream): each window's `sessions` field.

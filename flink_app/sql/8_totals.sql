@@ -1,25 +1,25 @@
 -- Stage 8, totals: pipeline-wide counts of every record read, by what became of it. Their sum
 -- is every record the job read: accepted + invalid + duplicates + bot_events + late.
 
--- view tags (replay): one tag per record and stage it passed.
-SELECT 'invalid' AS k FROM invalid UNION ALL SELECT 'valid' FROM valid
-UNION ALL SELECT 'deduped' FROM deduped
+-- view tags (replay): one tag per record, for what became of it.
+SELECT 'invalid' AS k FROM invalid UNION ALL SELECT 'duplicate' FROM duplicates
 UNION ALL SELECT CASE WHEN is_bot THEN 'bot' ELSE 'accepted' END FROM tagged;
 
 -- view tags (stream): the same, and late events.
-SELECT 'invalid' AS k FROM invalid UNION ALL SELECT 'valid' FROM valid
-UNION ALL SELECT 'deduped' FROM deduped UNION ALL SELECT 'late' FROM late
+SELECT 'invalid' AS k FROM invalid UNION ALL SELECT 'duplicate' FROM duplicates
+UNION ALL SELECT 'late' FROM late
 UNION ALL SELECT CASE WHEN is_bot THEN 'bot' ELSE 'accepted' END FROM tagged;
 
--- view totals: the counts (the hint keeps their state beyond the dedupe horizon).
+-- view totals: the counts (the hint keeps their state beyond the dedupe horizon). Each counts
+-- one tag, so each only grows: the newest value of a counter is its largest, and the sink
+-- never writes a smaller one (a retraction, or an older update that reaches Redis late).
 SELECT /*+ STATE_TTL('tags' = '36500d') */
   SUM(CASE WHEN k = 'accepted' THEN 1 ELSE 0 END) AS accepted,
   SUM(CASE WHEN k = 'invalid' THEN 1 ELSE 0 END) AS invalid,
-  SUM(CASE WHEN k = 'valid' THEN 1 ELSE 0 END)
-    - SUM(CASE WHEN k = 'deduped' THEN 1 ELSE 0 END) AS duplicates,
+  SUM(CASE WHEN k = 'duplicate' THEN 1 ELSE 0 END) AS duplicates,
   SUM(CASE WHEN k = 'bot' THEN 1 ELSE 0 END) AS bot_events,
   SUM(CASE WHEN k = 'late' THEN 1 ELSE 0 END) AS late
 FROM tags;
 
--- insert sink_write_totals: the totals hash (absolute values).
+-- insert sink_write_totals: the totals hash (each batch's newest values, never lowered).
 INSERT INTO sink_write_totals SELECT write_totals($total_fields) FROM totals;

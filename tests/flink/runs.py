@@ -87,13 +87,14 @@ class JobRun:
             self.conn.delete(key)
 
 
-def run_files(mode: str, input_dir: Path, work_dir: Path, lines: list[str], now_ms: int,
-              flags: Mapping[str, Any] | None = None,
-              env: Mapping[str, str] | None = None) -> JobRun:  # fmt: skip
-    """Run the job (``replay`` or bounded ``stream``) over ``input_dir`` until its input ends.
+def start_files(mode: str, input_dir: Path, work_dir: Path, lines: list[str], now_ms: int,
+                flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
+                table_config: Mapping[str, str] | None = None) -> tuple[Any, JobRun]:  # fmt: skip
+    """Start the job (``replay`` or ``stream``) over ``input_dir``; its TableResult and run.
 
     Results go under a fresh key prefix unless ``flags`` or ``env`` name one; ``env`` (default:
-    none) is the environment the settings are read from.
+    none) is the environment the settings are read from; ``table_config`` overrides Flink
+    options after the job's own (a test's short state TTL, say).
     """
     values = {"source.type": "files", "source.input.path": str(input_dir),
               "sink.redis.url": Endpoints.local().redis_url,
@@ -106,8 +107,19 @@ def run_files(mode: str, input_dir: Path, work_dir: Path, lines: list[str], now_
     t_env = job.table_env(s, batch=mode == job.REPLAY)
     if mode == job.STREAM:
         job.configure_stream(t_env, s)
+    for key, value in (table_config or {}).items():
+        t_env.get_config().set(key, value)
     dead_letter = work_dir / f"dead-{mode}"
-    job.build(t_env, s, mode, str(dead_letter), input_path=str(input_dir),
-              now_ms=now_ms).execute().wait()  # fmt: skip
+    result = job.build(t_env, s, mode, str(dead_letter), input_path=str(input_dir),
+                       now_ms=now_ms).execute()  # fmt: skip
     conn = redis.Redis.from_url(s.redis_url, decode_responses=True)
-    return JobRun(s, Keys(s.pipeline.key_prefix), lines, now_ms, dead_letter, conn)
+    return result, JobRun(s, Keys(s.pipeline.key_prefix), lines, now_ms, dead_letter, conn)
+
+
+def run_files(mode: str, input_dir: Path, work_dir: Path, lines: list[str], now_ms: int,
+              flags: Mapping[str, Any] | None = None,
+              env: Mapping[str, str] | None = None) -> JobRun:  # fmt: skip
+    """Run the job (``replay`` or bounded ``stream``) over ``input_dir`` until its input ends."""
+    result, run = start_files(mode, input_dir, work_dir, lines, now_ms, flags, env)
+    result.wait()
+    return run

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import redis
 
+from augury import read_model
 from augury.endpoints import Endpoints
-from augury.redis_keys import Keys
+from augury.redis_keys import Keys, session_id
 from flink_app.redis_writer import RedisWriter
 from localplatform import procs, redis_server
 from localplatform.config import PlatformConfig
@@ -117,4 +118,61 @@ def test_streaming_window_results_never_hide_the_session_count(endpoints: Endpoi
     }  # fmt: skip
     writer.windows([(60_000, 9, 5, None, 1, True)])  # a restored job writes it again
     assert conn.hmget(keys.window(60_000), "updated_ms", "final_ms") == ["3000", "2000"]
+    conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
+
+
+def _calls(conn: redis.Redis, command: str) -> int:
+    stats = conn.info("commandstats").get(f"cmdstat_{command}", {})
+    return int(stats.get("calls", 0)) if isinstance(stats, dict) else 0
+
+
+def test_totals_never_go_backwards_and_take_one_round_trip(endpoints: Endpoints) -> None:
+    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
+    keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
+    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120)
+    newer = {"accepted": 20, "invalid": 3, "duplicates": 5, "bot_events": 2, "late": 1}
+    older = {"accepted": 12, "invalid": 3, "duplicates": 0, "bot_events": 2, "late": 0}
+    writer.totals(older)  # loads the script
+    before = _calls(conn, "evalsha")
+    writer.totals(newer)
+    assert _calls(conn, "evalsha") - before == 1
+    writer.totals(older)  # a retraction row, or an update that reaches Redis late
+    assert conn.hgetall(keys.totals) == {k: str(v) for k, v in newer.items()}
+    writer.totals({**newer, "duplicates": 6})
+    assert conn.hget(keys.totals, "duplicates") == "6"
+    conn.delete(keys.totals)
+
+
+def test_sorted_sets_keep_only_members_within_the_retention(endpoints: Endpoints) -> None:
+    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
+    keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
+    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=60)
+    month_ago = 1_700_000_000_000  # a replay of old data: its results stay listed
+    for minute in range(5):
+        ws = month_ago + minute * 60_000
+        writer.windows([(ws, 1, 1, 1, 0, True)])
+        writer.sessions([("u", "d", ws + 1, ws + 2, 2, "a", "b", "BE")])
+    assert conn.zcard(keys.windows) == 2  # the newest and the one a retention before it
+    assert conn.zcard(keys.sessions) == conn.zcard(keys.user_sessions("u")) == 2
+    newest = month_ago + 4 * 60_000
+    assert conn.zrange(keys.windows, 0, -1) == [str(newest - 60_000), str(newest)]
+    writer.sessions([("v", "d", newest + 30_001, newest + 30_002, 1, "a", "a", "BE")])
+    assert conn.zrange(keys.sessions, 0, -1) == [
+        session_id("u", "d", newest + 1),
+        session_id("v", "d", newest + 30_001),
+    ]
+    assert conn.zcard(keys.user_sessions("u")) == 2  # trimmed by its own user's writes only
+    conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
+
+
+def test_ids_with_the_separator_make_two_sessions(endpoints: Endpoints) -> None:
+    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
+    keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
+    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120)
+    writer.sessions([("a|b", "c", 1_000, 2_000, 2, "x", "y", "BE"),
+                     ("a", "b|c", 1_000, 3_000, 3, "x", "z", "FR")])  # fmt: skip
+    assert conn.zcard(keys.sessions) == 2
+    for user, device, end in (("a|b", "c", 2_000), ("a", "b|c", 3_000)):
+        (mine,) = read_model.user_sessions(conn, keys, user)
+        assert (mine.user_id, mine.device_id, mine.end_ms) == (user, device, end)
     conn.delete(*conn.scan_iter(f"{keys.prefix}*"))

@@ -105,10 +105,10 @@ def test_the_settings_reach_the_sql() -> None:
     assert "event_time_ms - prev_ms > 90000" in replay["view session_events"]
     assert "> 25 AS is_bot" in replay["view tagged"] and "> 25 AS is_bot" in stream["view tagged"]
     assert "MOD(event_time_ms, 30000) AS ws" in replay["view valid"]
-    assert (
-        "LEAST(ws + 30000, event_time_ms + 90000 + 1) - 1\n  <= max_seen_ms - 7000"
-        in (stream["view classified"])
-    )
+    classified = stream["view classified"]
+    assert "LEAST(ws + 30000, event_time_ms + 90000 + 1) - 1 AS closes_ms" in classified
+    assert "closes_ms <= max_seen_ms - 7000" in classified
+    assert f"STATE_TTL('sessions' = '{s.pipeline.ttl_s}s')" in stream["view window_sessions"]
     assert "0 00:01:30.001" in stream["view session_events"]  # gap + 1 ms: 90 s apart stays one
     assert (
         "CUMULATE" in stream["view window_core"] and "0 00:00:30.000" in stream["view window_core"]
