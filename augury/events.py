@@ -2,8 +2,10 @@
 
 The generator Lambda, the Flink job, the tests and ``docs/events.md`` all follow this module.
 Each event is one JSON object per Kinesis record, ending in a newline (Firehose's raw files are
-then NDJSON). The rules are data (``FIELDS``) so other engines (Flink SQL) can be generated
-from them rather than re-typed.
+then NDJSON). The contract is defined on a record's raw bytes: the JVM's ``ParseClick`` gives
+the same verdict and reason for the same bytes (``tests/unit/test_contract_jvm.py`` checks it on a
+corpus and on generated mutations). The rules and limits are data (``FIELDS`` and the ``MAX_*``
+constants), passed to the JVM as JSON rather than re-typed.
 """
 
 from __future__ import annotations
@@ -11,9 +13,21 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Final
 
+MAX_RECORD_BYTES: Final = 1024 * 1024
+"""A record longer than this many bytes, not counting its line ending (trailing CR and LF
+bytes), is ``record_too_large``: Kinesis's own record limit, so framing never decides."""
+MAX_DEPTH: Final = 32
+"""JSON nested deeper than this many arrays and objects (``[[1]]`` is 2 deep) is malformed."""
+MAX_NUMBER_CHARS: Final = 100
+"""A JSON number written with more characters than this (sign, ``.``, exponent included) is
+malformed."""
+MIN_EVENT_TIME_MS: Final = -62_135_596_800_000
+"""0001-01-01T00:00:00Z: the earliest instant a ``client_timestamp`` may denote."""
+MAX_EVENT_TIME_MS: Final = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z: the latest instant a ``client_timestamp`` may denote."""
 MAX_FUTURE_MS: Final = 5 * 60 * 1000
 """An event more than this far ahead of the time it is judged at (``validate``'s ``now_ms``: the
 streaming job passes the record's arrival time) is ``future_timestamp``."""
@@ -62,7 +76,11 @@ TIMESTAMP_FIELD: Final = "client_timestamp"
 OPTIONAL: Final = tuple(f for f in FIELDS if not f.required)
 
 # Reasons, in the order they are checked.
+RECORD_TOO_LARGE: Final = "record_too_large"
+INVALID_UTF8: Final = "invalid_utf8"
 MALFORMED_JSON: Final = "malformed_json"
+LONE_SURROGATE: Final = "lone_surrogate"
+DUPLICATE_KEY: Final = "duplicate_key"
 NOT_OBJECT: Final = "not_object"
 FUTURE_TIMESTAMP: Final = "future_timestamp"
 LATE: Final = "late"  # given by the Flink job, not by validation: too late for its window
@@ -79,8 +97,10 @@ def invalid(field: str) -> str:
 
 
 ALL_REASON_KINDS: Final = (
-    MALFORMED_JSON, NOT_OBJECT, "missing_field", "invalid_field", FUTURE_TIMESTAMP, LATE,
+    RECORD_TOO_LARGE, INVALID_UTF8, MALFORMED_JSON, LONE_SURROGATE, DUPLICATE_KEY, NOT_OBJECT,
+    "missing_field", "invalid_field", FUTURE_TIMESTAMP, LATE,
 )  # fmt: skip
+"""Every reason kind (the part before ``:``), in the order validation checks them."""
 
 
 @dataclass(frozen=True)
@@ -100,20 +120,31 @@ class ClickEvent:
 
 @dataclass(frozen=True)
 class Invalid:
-    """An event that failed validation, with its one reason and its raw text."""
+    """An event that failed validation, with its one reason and its raw text.
+
+    ``raw`` is the record's text; bytes that are not UTF-8 become U+FFFD, one for each maximal
+    ill-formed subsequence (Python's ``errors="replace"``, the Unicode standard's practice).
+    """
 
     reason: str
     raw: str
 
 
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def parse_timestamp_ms(text: str) -> int | None:
-    """``client_timestamp`` as UTC epoch milliseconds (fraction truncated); None if invalid."""
+    """``client_timestamp`` as UTC epoch milliseconds (fraction truncated); None if invalid.
+
+    Invalid: not the pattern, a local date or time that does not exist, an offset beyond 23:59,
+    or an instant outside ``MIN_EVENT_TIME_MS``..``MAX_EVENT_TIME_MS`` (years 0001-9999 in UTC).
+    """
     m = _TIMESTAMP_RE.fullmatch(text)
     if m is None:
         return None
     year, month, day, hour, minute, second, fraction, zone = m.groups()
     try:
-        base = datetime(
+        local = datetime(
             int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC
         )
     except ValueError:
@@ -124,9 +155,10 @@ def parse_timestamp_ms(text: str) -> int | None:
         if hh > 23 or mm > 59:
             return None
         offset_min = (hh * 60 + mm) * (1 if zone[0] == "+" else -1)
-    millis = int((fraction or "0").ljust(3, "0")[:3])
-    epoch_s = int((base - timedelta(minutes=offset_min)).timestamp())
-    return epoch_s * 1000 + millis
+    since_epoch = local - _EPOCH  # both in range: no overflow, unlike shifting by the offset
+    epoch_s = since_epoch.days * 86_400 + since_epoch.seconds - offset_min * 60
+    epoch_ms = epoch_s * 1000 + int((fraction or "0").ljust(3, "0")[:3])
+    return epoch_ms if MIN_EVENT_TIME_MS <= epoch_ms <= MAX_EVENT_TIME_MS else None
 
 
 def format_timestamp(epoch_ms: int) -> str:
@@ -135,23 +167,134 @@ def format_timestamp(epoch_ms: int) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
 
 
+# --- JSON, as strict as the JVM's parser: the same documents parse on both sides -------------
+
+_NUMBER: Final = object()
+"""What a JSON number parses to: numbers are never a field's value, so never converted."""
+
+
+class _DuplicateKeyError(Exception):
+    """An object with a key twice (raised while parsing, judged once the parse is complete)."""
+
+
+def _number(text: str) -> object:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError(f"number of {len(text)} characters")
+    return _NUMBER
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
-def validate(raw: str | bytes, now_ms: int) -> ClickEvent | Invalid:
-    """Validate one raw record against the contract, as of ``now_ms`` (its arrival, or now)."""
-    if isinstance(raw, bytes):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return Invalid(MALFORMED_JSON, raw.decode("utf-8", errors="replace"))
-    else:
-        text = raw
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    doc = dict(pairs)
+    if len(doc) != len(pairs):
+        raise _DuplicateKeyError
+    return doc
+
+
+class _Pairs(list[Any]):
+    """An object as its list of (key, value) pairs: nothing lost to duplicate keys."""
+
+
+_STRICT: Final = json.JSONDecoder(
+    object_pairs_hook=_object, parse_int=_number, parse_float=_number,
+    parse_constant=_reject_constant,
+)  # fmt: skip
+_PAIRS: Final = json.JSONDecoder(
+    object_pairs_hook=_Pairs, parse_int=_number, parse_float=_number,
+    parse_constant=_reject_constant,
+)  # fmt: skip
+# A JSON string, an open or close bracket, or a quote that opens no complete string.
+_STRUCTURE: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]|"', re.DOTALL)
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _too_deep(text: str) -> bool:
+    """Nesting deeper than ``MAX_DEPTH`` (exact for JSON; invalid JSON is malformed anyway).
+
+    Checked before parsing, so the recursive parser never goes deeper than ``MAX_DEPTH``.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for m in _STRUCTURE.finditer(text):
+        c = text[m.start()]
+        if c == '"':
+            if m.end() - m.start() == 1:
+                return False  # an unterminated string: not JSON, and no deeper than so far
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _has_lone_surrogate(tree: Any) -> bool:
+    """Whether a parsed string (a key or a value, anywhere) holds an unpaired surrogate."""
+    stack = [tree]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return True
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return False
+
+
+def _parse(text: str) -> tuple[str | None, Any]:
+    """(None, the document) for JSON the contract accepts, else (its reason, None)."""
+    if _too_deep(text):
+        return MALFORMED_JSON, None
+    duplicate = False
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
-    except ValueError:
-        return Invalid(MALFORMED_JSON, text)
+        doc = _STRICT.decode(text)
+    except _DuplicateKeyError:
+        duplicate = True
+    except ValueError:  # JSONDecodeError, NaN/Infinity, a number too long
+        return MALFORMED_JSON, None
+    # The JSON decoder joins an escaped surrogate pair into one character: one left is lone.
+    if duplicate or ("\\u" in text and _SURROGATE_ESCAPE.search(text)):
+        try:
+            tree = _PAIRS.decode(text)
+        except ValueError:
+            return MALFORMED_JSON, None
+        if _has_lone_surrogate(tree):
+            return LONE_SURROGATE, None
+        if duplicate:
+            return DUPLICATE_KEY, None
+    return None, doc
+
+
+def validate(raw: str | bytes, now_ms: int) -> ClickEvent | Invalid:
+    """Validate one raw record against the contract, as of ``now_ms`` (its arrival, or now).
+
+    Never raises. A ``str`` is judged as its UTF-8 bytes; one holding a surrogate code point
+    (which has none) is judged as the bytes Python's ``surrogatepass`` gives it: invalid UTF-8.
+    """
+    text: str | None = None
+    if isinstance(raw, bytes):
+        data = raw
+    else:
+        try:
+            data, text = raw.encode("utf-8"), raw
+        except UnicodeEncodeError:
+            data = raw.encode("utf-8", "surrogatepass")
+    if len(data) > MAX_RECORD_BYTES and len(data.rstrip(b"\r\n")) > MAX_RECORD_BYTES:
+        return Invalid(RECORD_TOO_LARGE, data.decode("utf-8", "replace"))
+    if text is None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return Invalid(INVALID_UTF8, data.decode("utf-8", "replace"))
+    reason, doc = _parse(text)
+    if reason is not None:
+        return Invalid(reason, text)
     if not isinstance(doc, dict):
         return Invalid(NOT_OBJECT, text)
     for rule in REQUIRED:

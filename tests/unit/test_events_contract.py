@@ -1,4 +1,4 @@
-"""The event contract: a table of edge cases and hypothesis properties."""
+"""The event contract: a table of edge cases, the shared raw-bytes corpus, hypothesis properties."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from augury import events as c
+from tests.contract_corpus import CASES, Case
+from tests.contract_corpus import NOW_MS as CORPUS_NOW_MS
 
 NOW = c.parse_timestamp_ms("2026-11-23T17:30:00Z") or 0
 GOOD: dict[str, Any] = {
@@ -49,7 +51,9 @@ def test_a_good_event_is_valid_with_its_event_time() -> None:
     [
         ("", "malformed_json"),
         ('{"event_id": "x"', "malformed_json"),
-        (b"\xff\xfe{}", "malformed_json"),
+        (b"\xff\xfe{}", "invalid_utf8"),
+        (b'{"event_id": "\\ud800"}', "lone_surrogate"),
+        ('{"event_id": "a", "event_id": "b"}', "duplicate_key"),
         ('{"a": NaN}', "malformed_json"),
         ("[1, 2]", "not_object"),
         ('"a string"', "not_object"),
@@ -123,12 +127,74 @@ def test_valid_edge_cases(changes: dict[str, Any], event_time: int) -> None:
     assert result.event_time_ms == event_time
 
 
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_the_shared_corpus(case: Case) -> None:
+    result = c.validate(case.record, CORPUS_NOW_MS)
+    if case.reason is None:
+        assert isinstance(result, c.ClickEvent), result
+        assert result.event_time_ms == case.event_time_ms
+    else:
+        assert isinstance(result, c.Invalid) and result.reason == case.reason
+        assert result.raw == case.record.decode("utf-8", "replace")
+
+
+TS_INVALID = c.invalid(c.TIMESTAMP_FIELD)
+
+
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        # What #13 item 5 found: each crashed Python or split the two implementations.
+        (_with(user_id="u").encode().replace(b'"u"', b'"u\xff"'), "invalid_utf8"),
+        (b'{"n": ' + b"1" * 1001 + b"}", "malformed_json"),
+        (b"[" * 100_000 + b"]" * 100_000, "malformed_json"),  # RecursionError before
+        (_with(client_timestamp="9999-12-31T23:59:59-01:00").encode(), TS_INVALID),
+        (_with(client_timestamp="0001-01-01T00:00:00+01:00").encode(), TS_INVALID),
+        (_with(user_id="\ud800").encode(), "lone_surrogate"),  # json.dumps escapes it
+    ],
+)
+def test_what_used_to_crash_or_disagree_gets_a_reason(record: bytes, reason: str) -> None:
+    result = c.validate(record, NOW)
+    assert isinstance(result, c.Invalid) and result.reason == reason
+
+
+def test_a_str_is_judged_as_its_utf8_bytes() -> None:
+    too_large = " " * (c.MAX_RECORD_BYTES + 1)
+    for raw in (json.dumps(GOOD, ensure_ascii=False), "x\udc80", "", too_large):
+        data = raw.encode("utf-8", "surrogatepass")
+        assert c.validate(raw, NOW) == c.validate(data, NOW)
+    assert c.validate("x\udc80", NOW) == c.Invalid(c.INVALID_UTF8, "x\ufffd\ufffd\ufffd")
+
+
+def test_the_line_ending_does_not_count_toward_the_size_limit() -> None:
+    body = b'{"pad":"' + b"x" * (c.MAX_RECORD_BYTES - 10) + b'"}'
+    assert len(body) == c.MAX_RECORD_BYTES
+    for ending in (b"", b"\n", b"\r\n", b"\r\n\n"):
+        result = c.validate(body + ending, NOW)
+        assert isinstance(result, c.Invalid) and result.reason == c.missing("event_id")
+    result = c.validate(b" " + body, NOW)
+    assert isinstance(result, c.Invalid) and result.reason == c.RECORD_TOO_LARGE
+
+
+def test_timestamps_at_the_ends_of_the_range() -> None:
+    assert c.parse_timestamp_ms("0001-01-01T00:00:00Z") == c.MIN_EVENT_TIME_MS
+    assert c.parse_timestamp_ms("0001-01-01T00:00:00-01:00") == c.MIN_EVENT_TIME_MS + 3_600_000
+    assert c.parse_timestamp_ms("9999-12-31T23:59:59.999999Z") == c.MAX_EVENT_TIME_MS
+    assert c.parse_timestamp_ms("9999-12-31T22:59:59.999-01:00") == c.MAX_EVENT_TIME_MS
+    assert c.parse_timestamp_ms("9999-12-31T23:00:00-01:00") is None
+    assert c.parse_timestamp_ms("0001-01-01T00:00:00.999+00:01") is None
+
+
 def test_reason_kinds_and_field_rules_are_consistent() -> None:
     assert [f.name for f in c.REQUIRED] == [
         "event_id", "user_id", "device_id", "client_event", "client_timestamp", "countrycode",
     ]  # fmt: skip
     assert c.missing("user_id") == "missing_field:user_id"
     assert c.invalid("page_url") == "invalid_field:page_url"
+    assert c.ALL_REASON_KINDS == (
+        "record_too_large", "invalid_utf8", "malformed_json", "lone_surrogate", "duplicate_key",
+        "not_object", "missing_field", "invalid_field", "future_timestamp", "late",
+    )  # fmt: skip
 
 
 def test_format_and_parse_timestamps_round_trip() -> None:
