@@ -1,7 +1,8 @@
 """The event contract (``augury.events``) as the job's JVM functions take it.
 
-``ParseClick`` and ``ClickTime`` (Java, ``make flink-jar``) apply exactly the Python contract's
-rules, in the same order, with the same reasons: the rules reach them as JSON generated here.
+``ParseClick`` and ``ClickTime`` (Java, ``make flink-jar``; both ``ClickContract``) apply exactly
+the Python contract's rules and limits to a record's raw bytes, in the same order, with the
+same reasons: the rules reach them as JSON generated here.
 """
 
 from __future__ import annotations
@@ -34,7 +35,16 @@ def rules_json() -> str:
             ],
             "timestamp_field": contract.TIMESTAMP_FIELD,
             "max_future_ms": contract.MAX_FUTURE_MS,
+            "min_event_time_ms": contract.MIN_EVENT_TIME_MS,
+            "max_event_time_ms": contract.MAX_EVENT_TIME_MS,
+            "max_record_bytes": contract.MAX_RECORD_BYTES,
+            "max_depth": contract.MAX_DEPTH,
+            "max_number_chars": contract.MAX_NUMBER_CHARS,
+            "record_too_large": contract.RECORD_TOO_LARGE,
+            "invalid_utf8": contract.INVALID_UTF8,
             "malformed_json": contract.MALFORMED_JSON,
+            "lone_surrogate": contract.LONE_SURROGATE,
+            "duplicate_key": contract.DUPLICATE_KEY,
             "not_object": contract.NOT_OBJECT,
             "future_timestamp": contract.FUTURE_TIMESTAMP,
         },

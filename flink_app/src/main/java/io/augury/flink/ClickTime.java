@@ -3,7 +3,6 @@ package io.augury.flink;
 import java.time.Instant;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.functions.ScalarFunction;
-import org.apache.flink.types.Row;
 
 /**
  * The event time of a valid click in epoch milliseconds, or 0 for an invalid one.
@@ -13,18 +12,24 @@ import org.apache.flink.types.Row;
  * Invalid events get time 0: they never advance the watermark and go to the dead letter.
  * The streaming job judges validity as of the record's arrival (the {@code Instant} form), so a
  * record that was too far in the future when it arrived stays invalid when it is read again.
+ * Records are raw bytes, judged by {@link ClickContract} exactly as {@link ParseClick} judges them.
  */
 public final class ClickTime extends ScalarFunction {
-    private final ParseClick parser = new ParseClick();
-
-    public long eval(String line, Long nowMs, String rulesJson) {
-        Row parsed = parser.eval(line, nowMs, rulesJson);
-        Object ms = parsed.getField(1);
-        return parsed.getField(0) == null && ms != null ? (Long) ms : 0L;
+    public long eval(byte[] record, Long nowMs, String rulesJson) {
+        ClickContract.Verdict v = ClickContract.of(rulesJson).check(record, nowMs);
+        return v.reason == null ? v.eventTimeMs : 0L;
     }
 
-    public long eval(
-            String line, @DataTypeHint("TIMESTAMP_LTZ(3)") Instant arrival, String rulesJson) {
+    public long eval(byte[] record, @DataTypeHint("TIMESTAMP_LTZ(3)") Instant arrival, String rulesJson) {
+        return eval(record, arrival == null ? null : arrival.toEpochMilli(), rulesJson);
+    }
+
+    /** A record already decoded to text: judged as its UTF-8 bytes (see {@link ParseClick}). */
+    public long eval(String line, Long nowMs, String rulesJson) {
+        return eval(line == null ? null : ClickContract.utf8SurrogatePass(line), nowMs, rulesJson);
+    }
+
+    public long eval(String line, @DataTypeHint("TIMESTAMP_LTZ(3)") Instant arrival, String rulesJson) {
         return eval(line, arrival == null ? null : arrival.toEpochMilli(), rulesJson);
     }
 }
