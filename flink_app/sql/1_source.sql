@@ -7,14 +7,18 @@
 -- it arrived stays invalid when it is read again (a restore, a catch-up from TRIM_HORIZON), so
 -- it can never move the watermark ahead of every other event.
 
--- table raw_lines (replay): bounded input; in BATCH mode every window fires at the end.
+-- table raw_lines (replay): bounded input; in BATCH mode every window fires at the end. Lines
+-- are read as text (UTF-8; U+FFFD for bytes that are not), as split_records takes them: a
+-- replayed record that is not UTF-8 is judged as that text.
 CREATE TEMPORARY TABLE raw_lines (
   line STRING
 ) WITH ($source_options);
 
--- table raw_lines (stream): unbounded input with event time and a watermark.
+-- table raw_lines (stream): unbounded input with event time and a watermark. Each record is
+-- read as BYTES, exactly as it arrived: the contract judges the raw bytes (invalid UTF-8,
+-- a record too large), and stage 2 turns them into text.
 CREATE TEMPORARY TABLE raw_lines (
-  line STRING,
+  line BYTES,
   arrival_time TIMESTAMP_LTZ(3) METADATA FROM $arrival_metadata VIRTUAL,
   event_time AS TO_TIMESTAMP_LTZ(click_time(line, arrival_time, $contract_rules), 3),
   pt AS PROCTIME(),
