@@ -139,6 +139,9 @@ def to_markdown(results: list[BenchResult]) -> str:
                 f"{m.per_second:,.0f} {r.unit} | {ratios[m.name]:.2f} |"
             )
     for r in results:
+        if r.notes and not r.latency:
+            lines += ["", f"{r.benchmark}: {r.notes}"]
+    for r in results:
         if not r.latency:
             continue
         latency_ratios = r.latency_ratios()

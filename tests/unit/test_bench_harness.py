@@ -43,3 +43,11 @@ def test_tree_rss_counts_this_process() -> None:
 
         time.sleep(0.05)
     assert rss.peak_mb > 1
+
+
+def test_the_soak_slope_is_the_least_squares_fit() -> None:
+    from bench.redis_soak import slope
+
+    assert slope([(0, 100), (1, 110), (2, 120)]) == 10
+    assert slope([(0, 5), (10, 5)]) == 0
+    assert slope([(3, 7)]) == 0
