@@ -131,7 +131,7 @@ async function refresh() {
   const range = `from=${to - MINUTES * MINUTE_MS}&to=${to}`;
   try {
     const [win, pages, sess, totals, health] = await Promise.all([
-      api(`/windows?${range}&limit=1000`), api(`/pages/top?${range}&limit=10`),
+      api(`/windows?${range}&limit=1000`), api(`/pages/top?${range}&limit=10&windows=1000`),
       api(`/sessions?${range}&limit=1000`), api("/totals"), api("/health"),
     ]);
     windowMs = win.window_ms;

@@ -2,8 +2,10 @@
 
 Routes (OpenAPI at ``/openapi.json``; docs/api.md): ``/health``, ``/totals``,
 ``/windows?from=&to=&limit=``, ``/windows/{start_ms}``, ``/windows/{start_ms}/pages``,
-``/pages/top?from=&to=&limit=``, ``/sessions?from=&to=&limit=``, ``/users/{user_id}/sessions``.
-Times are epoch milliseconds, UTC. Locally ``python -m lambdas.read_api`` serves the same handler.
+``/pages/top?from=&to=&limit=&windows=``, ``/sessions?from=&to=&limit=``,
+``/users/{user_id}/sessions``. Times are epoch milliseconds, UTC. Every answer is bounded by a
+limit. Path parameters are percent-decoded after routing, so an id may hold ``/`` (as ``%2F``).
+Locally ``python -m lambdas.read_api`` serves the same handler.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Annotated, Any
+from urllib.parse import quote, unquote, unquote_to_bytes
 
 import redis
 from aws_lambda_powertools import Logger
@@ -24,7 +27,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from augury import read_model
 from augury.endpoints import Endpoints, redis_url_with_secret
-from augury.read_model import PageCount, Session, Totals, Window
+from augury.read_model import PageCount, Session, TopPages, Totals, Window
 from augury.redis_keys import Keys
 from augury.settings import MINUTE_MS
 from lambdas.read_api.config import ReadApiConfig
@@ -41,9 +44,13 @@ logger = Logger(service="read-api")
 app = LambdaFunctionUrlResolver(enable_validation=True)
 
 Limit = Annotated[int, Query(ge=1, le=read_model.MAX_ITEMS, description="most items returned")]
+PageLimit = Annotated[int, Query(ge=1, le=read_model.MAX_PAGES, description="most pages returned")]
+MergedWindows = Annotated[int, Query(alias="windows", ge=1, le=read_model.MAX_ITEMS,
+                                     description="most windows merged, newest first")]  # fmt: skip
 FromMs = Annotated[int | None, Query(alias="from", ge=0, description="range start (epoch ms)")]
 ToMs = Annotated[int | None, Query(alias="to", ge=0, description="range end (epoch ms)")]
 StartMs = Annotated[int, Path(ge=0, description="the window's start (epoch ms)")]
+UserId = Annotated[str, Path(description="the user's id, percent-encoded (`/` as `%2F`)")]
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,25 @@ class WindowList:
 
 @dataclass(frozen=True)
 class PageList:
-    """Top pages over the windows starting in [from_ms, to_ms]."""
+    """Top pages over the windows starting in [from_ms, to_ms].
+
+    Each of the ``windows`` merged windows contributed its ``per_window`` biggest pages. A listed
+    count is at most ``max_undercount`` below the page's true sum over those windows; a page not
+    listed sums to at most the last listed count plus ``max_undercount`` (0: exact).
+    """
 
     from_ms: int
     to_ms: int
+    windows: int
+    per_window: int
+    max_undercount: int
     pages: list[PageCount]
+
+    @classmethod
+    def of(cls, from_ms: int, to_ms: int, ranking: TopPages) -> PageList:
+        """The answer for a ranking read over [from_ms, to_ms]."""
+        return cls(from_ms, to_ms, ranking.windows, ranking.per_window, ranking.max_undercount,
+                   ranking.pages)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -172,19 +193,24 @@ def window(start_ms: StartMs) -> Window:
 
 
 @app.get("/windows/<start_ms>/pages", summary="One window's top pages")
-def window_pages(start_ms: StartMs, limit: Limit = 5) -> PageList:
-    """The window's most visited pages, biggest first."""
-    pages = read_model.top_pages(connection(), keys(), [start_ms], limit)
-    return PageList(start_ms, start_ms, pages)
+def window_pages(start_ms: StartMs, limit: PageLimit = 5) -> PageList:
+    """The window's most visited pages, biggest first (exact)."""
+    ranking = read_model.page_ranking(connection(), keys(), [start_ms], limit)
+    return PageList.of(start_ms, start_ms, ranking)
 
 
 @app.get("/pages/top", summary="Top pages over a time range")
-def top_pages(from_ms: FromMs = None, to_ms: ToMs = None, limit: Limit = 10) -> PageList:
-    """Page counts summed over the windows starting in [from, to], biggest first."""
+def top_pages(from_ms: FromMs = None, to_ms: ToMs = None, limit: PageLimit = 10,
+              max_windows: MergedWindows = read_model.TOP_WINDOWS) -> PageList:  # fmt: skip
+    """Page counts summed over the newest windows starting in [from, to], biggest first.
+
+    Each window contributes its biggest pages only (``per_window``); ``max_undercount`` bounds
+    how far any count can be from the exact sum.
+    """
     start, end = _range(from_ms, to_ms)
-    conn = connection()
-    starts = read_model.window_starts(conn, keys(), start, end, read_model.MAX_ITEMS)
-    return PageList(start, end, read_model.top_pages(conn, keys(), starts, limit))
+    ranking = read_model.page_ranking_in_range(connection(), keys(), start, end, limit,
+                                               max_windows)  # fmt: skip
+    return PageList.of(start, end, ranking)
 
 
 @app.get("/sessions", summary="Sessions that started in a time range, newest first")
@@ -195,9 +221,9 @@ def sessions(from_ms: FromMs = None, to_ms: ToMs = None, limit: Limit = 100) -> 
 
 
 @app.get("/users/<user_id>/sessions", summary="One user's sessions, newest first")
-def user_sessions(user_id: str, limit: Limit = 100) -> SessionList:
-    """The user's closed sessions (an unknown user has none)."""
-    return SessionList(read_model.user_sessions(connection(), keys(), user_id, limit))
+def user_sessions(user_id: UserId, limit: Limit = 100) -> SessionList:
+    """The user's closed sessions (an unknown user has none); the id is percent-decoded."""
+    return SessionList(read_model.user_sessions(connection(), keys(), unquote(user_id), limit))
 
 
 def openapi_json() -> str:
@@ -211,7 +237,20 @@ def openapi() -> Response[str]:
     return Response(200, content_type="application/json", body=openapi_json())
 
 
+def canonical_path(raw_path: str) -> str:
+    """``raw_path`` with each segment percent-encoded one way (UTF-8, RFC 3986 unreserved kept).
+
+    A function URL passes the path still encoded. Re-encoding each segment keeps an encoded
+    ``/`` (``%2F``) inside its segment and leaves only letters, digits, ``-._~`` and ``%`` in it,
+    which Powertools' ``<param>`` pattern matches; routes percent-decode their parameters.
+    """
+    return "/".join(quote(unquote_to_bytes(segment), safe="") for segment in raw_path.split("/"))
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Route a function URL request."""
+    """Route a function URL request (its path made canonical first)."""
+    raw_path = event.get("rawPath")
+    if isinstance(raw_path, str):
+        event = {**event, "rawPath": canonical_path(raw_path)}
     return app.resolve(event, context)

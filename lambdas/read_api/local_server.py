@@ -2,7 +2,9 @@
 
 Lambda function URLs send payload format 2.0; this server builds exactly that event from each
 request, calls ``handler.lambda_handler`` and writes its response back, so the local API and
-the deployed one run the same code. It also serves the dashboard page (``dashboard/``) at
+the deployed one run the same code. As a function URL does, it passes the path still
+percent-encoded (raw non-ASCII bytes and characters a URL may not hold escaped as UTF-8); the
+handler decodes path parameters after routing. It also serves the dashboard page (``dashboard/``) at
 ``/dashboard/`` (``/`` redirects there); the page calls the API on the same origin.
 """
 
@@ -19,7 +21,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from lambdas.local_context import LocalContext
 
@@ -29,11 +31,33 @@ FUNCTION_NAME = "augury-read-api-local"
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
+PATH_SAFE = "/%!$&'()*+,;=:@"
+"""Characters a path keeps as sent (besides letters, digits and ``-._~``); others are escaped."""
+
+
+def encoded_path(path: str) -> str:
+    """The percent-encoded path a function URL would pass for a path read by ``http.server``.
+
+    ``http.server`` decodes the request line as ISO-8859-1, so each character is one byte sent:
+    raw bytes outside ASCII (UTF-8 ids sent unencoded) and characters a URL may not hold are
+    escaped, existing escapes kept. (A path given with characters beyond ISO-8859-1 is taken as
+    UTF-8 text.)
+    """
+    try:
+        raw = path.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = path.encode("utf-8")
+    return quote(raw, safe=PATH_SAFE)
+
 
 def function_url_event(method: str, target: str, headers: dict[str, str], body: bytes,
                        client_ip: str) -> dict[str, Any]:  # fmt: skip
-    """The function URL (payload 2.0) event Lambda would pass for this request."""
+    """The function URL (payload 2.0) event Lambda would pass for this request.
+
+    ``target`` is the request target as ``http.server`` gives it (see ``encoded_path``).
+    """
     parts = urlsplit(target)
+    path = encoded_path(parts.path)
     query: dict[str, str] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value  # as Lambda joins them
@@ -41,7 +65,7 @@ def function_url_event(method: str, target: str, headers: dict[str, str], body: 
     return {
         "version": "2.0",
         "routeKey": "$default",
-        "rawPath": parts.path,
+        "rawPath": path,
         "rawQueryString": parts.query,
         "headers": {k.lower(): v for k, v in headers.items()},
         "queryStringParameters": query or None,
@@ -52,7 +76,7 @@ def function_url_event(method: str, target: str, headers: dict[str, str], body: 
             "domainPrefix": "local",
             "http": {
                 "method": method,
-                "path": parts.path,
+                "path": path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": client_ip,
                 "userAgent": headers.get("User-Agent", ""),

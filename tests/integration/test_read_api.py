@@ -53,13 +53,16 @@ def test_one_window_and_a_missing_one(api: Api) -> None:
 
 
 def test_top_pages_of_a_window_and_of_a_range(api: Api) -> None:
+    """Both say how they were read: windows merged, pages per window, the undercount bound."""
     b = api.data.base
     _, body = get(api, f"/windows/{b}/pages?limit=2")
+    assert (body["windows"], body["per_window"], body["max_undercount"]) == (1, 50, 0)
     assert body["pages"] == [
         {"page_url": "/home", "events": 20},
         {"page_url": "/cart", "events": 12},
     ]
     _, body = get(api, "/pages/top")
+    assert (body["windows"], body["max_undercount"]) == (3, 0)  # read whole: exact
     assert body["pages"] == [
         {"page_url": "/home", "events": 25}, {"page_url": "/cart", "events": 20},
         {"page_url": "/checkout", "events": 20}, {"page_url": "/p/ü", "events": 8},
@@ -94,6 +97,10 @@ def test_bad_requests_are_named(api: Api) -> None:
     assert status == 400 and "from (5) is after to (1)" in body["message"]
     status, body = get(api, "/windows/abc")
     assert status == 422
+    status, body = get(api, "/pages/top?windows=1001")
+    assert status == 422 and body["detail"][0]["loc"] == ["query", "windows"]
+    status, body = get(api, f"/windows/{api.data.base}/pages?limit=101")
+    assert status == 422 and body["detail"][0]["loc"] == ["query", "limit"]
 
 
 def test_redis_down_is_a_503_with_the_reason(api: Api, monkeypatch: Any) -> None:

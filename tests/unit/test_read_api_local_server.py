@@ -8,7 +8,7 @@ import pytest
 
 from augury.settings import SettingsError
 from lambdas.read_api.config import ReadApiConfig
-from lambdas.read_api.local_server import function_url_event, static_file
+from lambdas.read_api.local_server import encoded_path, function_url_event, static_file
 
 
 def test_a_request_becomes_a_payload_2_event() -> None:
@@ -20,6 +20,23 @@ def test_a_request_becomes_a_payload_2_event() -> None:
     assert event["headers"] == {"host": "h", "x-a": "b"}
     assert event["requestContext"]["http"]["method"] == "GET"
     assert event["body"] is None and event["isBase64Encoded"] is False
+
+
+@pytest.mark.parametrize(("sent", "raw_path"), [
+    ("/users/a%2Fb/sessions", "/users/a%2Fb/sessions"),  # escapes are kept as sent
+    ("/users/a%20b/sessions", "/users/a%20b/sessions"),
+    ("/users/100%25/sessions", "/users/100%25/sessions"),
+    ("/users/a|b/sessions", "/users/a%7Cb/sessions"),  # a character a URL may not hold
+    ("/users/\xc3\xbc/sessions", "/users/%C3%BC/sessions"),  # raw UTF-8 bytes, read as Latin-1
+    ("/users/ü/sessions", "/users/%FC/sessions"),  # one byte 0xFC, as http.server reads it
+    ("/users/名/sessions", "/users/%E5%90%8D/sessions"),  # not from http.server: UTF-8 text
+    ("/users/a'b:c@d/sessions", "/users/a'b:c@d/sessions"),
+])  # fmt: skip
+def test_the_path_is_passed_percent_encoded_like_a_function_url(sent: str, raw_path: str) -> None:
+    assert encoded_path(sent) == raw_path
+    event = function_url_event("GET", sent + "?limit=1", {}, b"", "127.0.0.1")
+    assert event["rawPath"] == event["requestContext"]["http"]["path"] == raw_path
+    assert event["rawQueryString"] == "limit=1"
 
 
 def test_static_files_stay_inside_the_dashboard(tmp_path: Path) -> None:
