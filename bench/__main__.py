@@ -6,13 +6,14 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import clickgen, flink_replay, freshness, harness, redis_writes
+from bench import clickgen, flink_replay, freshness, harness, read_api, redis_writes
 
 BENCHMARKS: dict[str, Callable[[], harness.BenchResult]] = {
     "redis_writes": redis_writes.run,
     "clickgen": clickgen.run,
     "flink_replay": flink_replay.run,
     "freshness": freshness.run,
+    "read_api": read_api.run,
 }
 
 
