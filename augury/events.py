@@ -24,13 +24,17 @@ MAX_DEPTH: Final = 32
 MAX_NUMBER_CHARS: Final = 100
 """A JSON number written with more characters than this (sign, ``.``, exponent included) is
 malformed."""
-MIN_EVENT_TIME_MS: Final = -62_135_596_800_000
-"""0001-01-01T00:00:00Z: the earliest instant a ``client_timestamp`` may denote."""
+MIN_EVENT_TIME_MS: Final = 0
+"""1970-01-01T00:00:00Z: the earliest instant a ``client_timestamp`` may denote. An earlier one is
+a broken clock; and a window's start (the time minus its remainder) is the same in SQL and
+Python only for times that are not negative."""
 MAX_EVENT_TIME_MS: Final = 253_402_300_799_999
 """9999-12-31T23:59:59.999Z: the latest instant a ``client_timestamp`` may denote."""
 MAX_FUTURE_MS: Final = 5 * 60 * 1000
 """An event more than this far ahead of the time it is judged at (``validate``'s ``now_ms``: the
-streaming job passes the record's arrival time) is ``future_timestamp``."""
+streaming job passes the record's arrival time) is ``future_timestamp``. One up to this far
+ahead is valid, and its event time is the time it is judged at (the clock-skew rule: no device
+can place an event after its arrival, so none can move event time ahead for everyone)."""
 
 # ASCII digits only: Python's \d would also accept other scripts' digits.
 TIMESTAMP_PATTERN: Final = (
@@ -105,7 +109,11 @@ ALL_REASON_KINDS: Final = (
 
 @dataclass(frozen=True)
 class ClickEvent:
-    """A valid click event. ``event_time_ms`` is ``client_timestamp`` in UTC milliseconds."""
+    """A valid click event.
+
+    ``event_time_ms`` is ``client_timestamp`` in UTC milliseconds, but never later than the time
+    the event was judged at (its arrival): see ``MAX_FUTURE_MS``.
+    """
 
     event_id: str
     user_id: str
@@ -317,6 +325,7 @@ def validate(raw: str | bytes, now_ms: int) -> ClickEvent | Invalid:
             event_time_ms = parsed
     if event_time_ms - now_ms > MAX_FUTURE_MS:
         return Invalid(FUTURE_TIMESTAMP, text)
+    event_time_ms = min(event_time_ms, now_ms)  # a fast clock: the event happened on arrival
     return ClickEvent(
         event_id=doc["event_id"],
         user_id=doc["user_id"],

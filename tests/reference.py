@@ -9,7 +9,7 @@ tests, not in the job's package: it is the specification the job is checked agai
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -63,12 +63,15 @@ def replay(lines: Iterable[str], now_ms: int, keys: Keys | None = None,
 
 
 def stream(lines: Iterable[str], now_ms: int, keys: Keys | None = None,
-           settings: PipelineSettings = PIPELINE_DEFAULTS) -> Result:  # fmt: skip
+           settings: PipelineSettings = PIPELINE_DEFAULTS,
+           arrivals: Sequence[int] | None = None) -> Result:  # fmt: skip
     """The streaming job's semantics over ``lines`` in arrival order, run to the end.
 
-    Invalid events go to the dead letter; the first event to arrive with an id is kept; an
-    event is late when its window (or its session) would be closed by a watermark at the
-    largest event time seen so far minus the watermark delay. Every window ends final.
+    Each line is judged as of its arrival (``arrivals``, one per line; default: ``now_ms`` for
+    every line), so its event time is never later than its arrival. Invalid events go to the
+    dead letter; the first event to arrive with an id is kept; an event is late when its window
+    (or its session) would be closed by a watermark at the largest event time seen so far minus
+    the watermark delay. Every window ends final.
     """
     keys = keys or Keys(settings.key_prefix)
     window_ms, gap_ms = settings.window_ms, settings.session_gap_ms
@@ -77,8 +80,9 @@ def stream(lines: Iterable[str], now_ms: int, keys: Keys | None = None,
     on_time: list[contract.ClickEvent] = []
     duplicates = late = 0
     max_seen: int | None = None
-    for line in lines:
-        result = contract.validate(line, now_ms)
+    lines = list(lines)
+    for line, arrived_ms in zip(lines, arrivals or [now_ms] * len(lines), strict=True):
+        result = contract.validate(line, arrived_ms)
         if isinstance(result, contract.Invalid):
             dead.append((result.reason, line))
             continue

@@ -199,6 +199,9 @@ public final class ClickContract {
         if (nowMs != null && eventTime - nowMs > maxFutureMs) {
             return new Verdict(futureTimestamp, 0, values, record, chars, length);
         }
+        if (nowMs != null && eventTime > nowMs) {
+            eventTime = nowMs; // the clock-skew rule: no event is later than its arrival
+        }
         return new Verdict(null, eventTime, values, record, chars, length);
     }
 
