@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import clickgen, flink_replay, freshness, harness, read_api, redis_writes
+from bench import clickgen, flink_replay, freshness, harness, read_api, redis_soak, redis_writes
 
 BENCHMARKS: dict[str, Callable[[], harness.BenchResult]] = {
     "redis_writes": redis_writes.run,
@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, Callable[[], harness.BenchResult]] = {
     "flink_replay": flink_replay.run,
     "freshness": freshness.run,
     "read_api": read_api.run,
+    "redis_soak": redis_soak.run,
 }
 
 

@@ -8,10 +8,10 @@
 -- it can never move the watermark ahead of every other event.
 
 -- table raw_lines (replay): bounded input; in BATCH mode every window fires at the end. Lines
--- are read as text (UTF-8; U+FFFD for bytes that are not), as split_records takes them: a
--- replayed record that is not UTF-8 is judged as that text.
+-- are read as BYTES, as streaming reads records: a replayed record gets the verdict it got
+-- when it streamed, invalid UTF-8 included.
 CREATE TEMPORARY TABLE raw_lines (
-  line STRING
+  line BYTES
 ) WITH ($source_options);
 
 -- table raw_lines (stream): unbounded input with event time and a watermark. Each record is

@@ -1,6 +1,7 @@
 package io.augury.flink;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
@@ -25,32 +26,35 @@ import org.apache.flink.table.functions.TableFunction;
  *
  * <p>{@code augury/raw_archive.py}'s {@code split_records} is the same rule in Python.
  */
-@FunctionHint(output = @DataTypeHint("STRING"))
-public final class SplitRecords extends TableFunction<String> {
+@FunctionHint(output = @DataTypeHint("BYTES"))
+public final class SplitRecords extends TableFunction<byte[]> {
 
-    public void eval(String line) {
+    /** Each record of one line's raw bytes (JSON's structural characters are ASCII, so the
+     * bytes of a UTF-8 character, or of a record that is not UTF-8 at all, never look like
+     * one: the record is passed on exactly as it was archived, for the contract to judge). */
+    public void eval(byte[] line) {
         if (line == null) {
             collect(null);
             return;
         }
-        for (String record : split(line)) {
+        for (byte[] record : split(line)) {
             collect(record);
         }
     }
 
     /** The records of {@code line} (see the class comment). */
-    public static List<String> split(String line) {
+    public static List<byte[]> split(byte[] line) {
         List<int[]> spans = new ArrayList<>();
-        int n = line.length();
+        int n = line.length;
         int i = 0;
         while (true) {
-            while (i < n && isWhitespace(line.charAt(i))) {
+            while (i < n && isWhitespace(line[i])) {
                 i++;
             }
             if (i == n) {
                 break;
             }
-            if (line.charAt(i) != '{') {
+            if (line[i] != '{') {
                 return List.of(line); // not a sequence of objects
             }
             int end = objectEnd(line, i);
@@ -63,22 +67,22 @@ public final class SplitRecords extends TableFunction<String> {
         if (spans.size() <= 1) {
             return spans.isEmpty() ? List.of() : List.of(line);
         }
-        List<String> records = new ArrayList<>(spans.size());
+        List<byte[]> records = new ArrayList<>(spans.size());
         for (int[] span : spans) {
-            records.add(line.substring(span[0], span[1]));
+            records.add(Arrays.copyOfRange(line, span[0], span[1]));
         }
         return records;
     }
 
     /** The index just past the object opening at {@code start}, or -1 if it never closes. */
-    private static int objectEnd(String line, int start) {
+    private static int objectEnd(byte[] line, int start) {
         int depth = 0;
         boolean inString = false;
-        for (int i = start; i < line.length(); i++) {
-            char c = line.charAt(i);
+        for (int i = start; i < line.length; i++) {
+            byte c = line[i];
             if (inString) {
                 if (c == '\\') {
-                    i++; // the escaped character, whatever it is
+                    i++; // the escaped character's first byte (the others are not ASCII)
                 } else if (c == '"') {
                     inString = false;
                 }
@@ -93,7 +97,7 @@ public final class SplitRecords extends TableFunction<String> {
         return -1;
     }
 
-    private static boolean isWhitespace(char c) {
+    private static boolean isWhitespace(byte c) {
         return c == ' ' || c == '\t' || c == '\r' || c == '\n';
     }
 }
