@@ -34,7 +34,8 @@ def write_dataset(endpoints: Endpoints) -> Dataset:
     now = int(time.time() * 1000)
     base = now // 60_000 * 60_000 - 5 * 60_000
     old = base - 120 * 60_000
-    w = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=3 * 3600)  # the old window stays listed
+    # A retention past the old window's age, so the trimming keeps it listed.
+    w = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=3 * 3600)
     w.windows([
         (old, 3, 1, 1, 0, True), (base, 40, 9, 4, 12, True),
         (base + 60_000, 25, 7, 3, 0, True), (base + 120_000, 8, 3, None, 0, False),
