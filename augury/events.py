@@ -300,6 +300,9 @@ def validate(raw: str | bytes, now_ms: int) -> ClickEvent | Invalid:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             return Invalid(INVALID_UTF8, data.decode("utf-8", "replace"))
+    body = data.rstrip(b"\r\n")
+    if b"\n" in body or b"\r" in body:  # one record, one line: the archive is line by line
+        return Invalid(MALFORMED_JSON, text)
     reason, doc = _parse(text)
     if reason is not None:
         return Invalid(reason, text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -96,7 +97,7 @@ def raw_records(endpoints: Endpoints) -> int:
 
 
 def _totals(conn: Any, keys: Keys) -> dict[str, int]:
-    return {k: int(v) for k, v in conn.hgetall(keys.totals).items()}
+    return dataclasses.asdict(read_model.totals(conn, keys))
 
 
 CLOSE_MARGIN_MS = 2_000
@@ -107,19 +108,25 @@ the one-second bot buckets of the last events sent."""
 def marker_time(now_ms: int, window_ms: int, delay_ms: int) -> int:
     """The closing marker's event time: its watermark closes the window ``now_ms`` is in.
 
-    At most a window plus the delay ahead, well within the contract's future tolerance.
+    Up to a window plus the delay after ``now_ms``: the marker is sent when that time comes.
     """
     window_end = (now_ms // window_ms + 1) * window_ms
     return window_end + delay_ms + CLOSE_MARGIN_MS
 
 
 def _close_windows(endpoints: Endpoints, settings: PipelineSettings) -> tuple[int, int]:
-    """One valid event ahead of the present: its watermark closes every window of the traffic.
+    """One valid event whose watermark closes every window of the traffic.
 
-    Returns when it was sent and its event time (epoch ms).
+    No event counts later than its arrival (the contract's clock-skew rule), so the marker is
+    sent when its time has come, not stamped ahead of it. Returns when it was sent and its event
+    time (epoch ms).
     """
     now_ms = int(time.time() * 1000)
     event_ms = marker_time(now_ms, settings.window_ms, settings.watermark_delay_ms)
+    step(f"waiting {(event_ms - now_ms) / 1000:.0f} s for the closing marker's time "
+         "(no event counts later than its arrival)")  # fmt: skip
+    while (left_ms := event_ms - int(time.time() * 1000)) > 0:
+        time.sleep(min(left_ms / 1000, 1.0))
     line = contract.encode({
         "event_id": f"closer-{event_ms}", "user_id": MARKER_USER, "device_id": "demo",
         "client_event": "page_view", "client_timestamp": contract.format_timestamp(event_ms),

@@ -48,7 +48,8 @@ def build(t_env: TableEnvironment, settings: JobSettings, mode: str, dead_letter
     inserts += apply(t_env, "sessions", mode, p)  # per user and device, split by the gap
     inserts += apply(t_env, "windows", mode, p)  # tumbling windows; stream: early, then final
     inserts += apply(t_env, "totals", mode, p)  # what became of every record read
-    udfs.register(t_env, redis_url(settings), settings.pipeline.key_prefix, settings.pipeline.ttl_s)
+    udfs.register(t_env, redis_url(settings), settings.pipeline.key_prefix, settings.pipeline.ttl_s,
+                  monotonic=mode == STREAM)  # fmt: skip
     inserts += apply(t_env, "sinks", mode, p)  # Redis and the dead letter
     statement_set = t_env.create_statement_set()
     for insert in inserts:

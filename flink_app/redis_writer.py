@@ -1,11 +1,15 @@
 """Writing the job's results to Redis under the key layout of ``augury.redis_keys``.
 
-Every write is absolute (HSET, ZADD), so writing the same result twice changes nothing; the
-totals only ever grow (a value lower than the stored one is an older one, and is not written).
-Every sorted set is trimmed in the same pipeline: members scored more than the retention
-before the newest score written are removed, so memory stays flat at a constant rate. Writes are
-pipelined per batch; when Redis is unreachable the batch is retried with backoff, never dropped
-(after ``give_up_s`` the error is raised so that Flink restarts from its checkpoint).
+Every write is absolute (HSET, ZADD), so writing the same result twice changes nothing. A
+streaming job's writer is *monotonic*: a window's counts, its page counts and the totals only
+ever grow within a run, so a value lower than the stored one is an older one (a changelog's
+retraction, an update that reaches Redis late, a window fired again after its state was lost)
+and is not written. A replay's writer sets values as they are. Every sorted set is trimmed in
+the same pipeline: members scored more than the retention before the newest score written are
+removed, so memory stays flat at a constant rate. Writes are pipelined per batch (one round
+trip: scripts are sent with EVAL, never looked up first); when Redis is unreachable the batch
+is retried with backoff, never dropped (after ``give_up_s`` the error is raised so that Flink
+restarts from its checkpoint).
 """
 
 from __future__ import annotations
@@ -20,10 +24,26 @@ import redis
 from augury.redis_keys import TOTAL_FIELDS, Keys, session_id
 from augury.retry import backoff_s
 
-# Each field of KEYS[1] is set to ARGV's value unless the stored one is larger: a counter
-# never goes backwards, whatever the order in which a changelog's rows reach Redis.
-RAISE_TO_LUA: Final = """
+# Each field of the hash KEYS[1] is raised to its value in ARGV (field, value pairs), never
+# lowered. One key per call: fine for Redis Cluster and ElastiCache Serverless.
+RAISE_LUA: Final = """
 for i = 1, #ARGV, 2 do
+  local stored = redis.call('HGET', KEYS[1], ARGV[i])
+  if (not stored) or tonumber(ARGV[i + 1]) > tonumber(stored) then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+  end
+end
+return 0
+"""
+
+# The totals: ARGV[1] is when the counting job's state began (``since``). Counts of the same
+# state are raised, never lowered; counts of another (a job started without state) replace them.
+TOTALS_LUA: Final = """
+if redis.call('HGET', KEYS[1], 'since') ~= ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'since', ARGV[1])
+end
+for i = 2, #ARGV, 2 do
   local stored = redis.call('HGET', KEYS[1], ARGV[i])
   if (not stored) or tonumber(ARGV[i + 1]) > tonumber(stored) then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
@@ -49,20 +69,28 @@ def trim_horizon(scores: Iterable[int], ttl_s: int) -> int | None:
     """The score below which a sorted set's members are gone: the newest written - retention.
 
     Relative to the data, not to the clock, so results of a replay of old data stay listed for
-    the retention period after it, as their hashes' TTLs keep them readable.
+    the retention period after it, as their hashes' TTLs keep them readable. Never above the
+    oldest score of the batch: a member is not removed by the write that adds it (a session
+    longer than the retention, a batch of old data).
     """
-    newest = max(scores, default=None)
-    return None if newest is None else newest - ttl_s * 1000
+    scores = list(scores)
+    if not scores:
+        return None
+    return min(max(scores) - ttl_s * 1000, min(scores))
 
 
 class RedisWriter:
-    """Pipelined, idempotent writes of windows, sessions and totals."""
+    """Pipelined, idempotent writes of windows, sessions and totals.
+
+    ``monotonic`` (a streaming job's writer): counts are raised, never lowered (see above).
+    """
 
     def __init__(
         self,
         client: redis.Redis,
         keys: Keys,
         ttl_s: int,
+        monotonic: bool = False,
         give_up_s: float = 300.0,
         backoff_base_ms: int = 50,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
@@ -76,7 +104,15 @@ class RedisWriter:
         self.rng = random.Random()
         self.clock_ms = clock_ms
         self.sleep = sleep
-        self.raise_to = client.register_script(RAISE_TO_LUA)
+        self.monotonic = monotonic
+
+    def _set(self, pipe: Any, key: str, counts: Mapping[str, int]) -> None:
+        """HSET the counts; a monotonic writer only raises them."""
+        if self.monotonic:
+            args = [x for field, value in counts.items() for x in (field, int(value))]
+            pipe.eval(RAISE_LUA, 1, key, *args)
+        else:
+            pipe.hset(key, mapping=dict(counts))
 
     def _trim(self, pipe: Any, key: str, scores: Iterable[int]) -> None:
         horizon = trim_horizon(scores, self.ttl_s)
@@ -110,15 +146,16 @@ class RedisWriter:
         def build(pipe: Any) -> None:
             for ws, events, users, sessions, bot_events, final in rows:
                 key = self.keys.window(ws)
-                fields = {"events": events, "users": users, "bot_events": bot_events,
-                          "final": int(final), "updated_ms": now}  # fmt: skip
+                counts = {"events": events, "users": users, "bot_events": bot_events,
+                          "final": int(final)}  # fmt: skip
                 if final:  # when the window first became final (freshness checks)
                     pipe.hsetnx(key, "final_ms", now)
                 if sessions is None:
                     pipe.hsetnx(key, "sessions", 0)
                 else:
-                    fields["sessions"] = sessions
-                pipe.hset(key, mapping=fields)
+                    counts["sessions"] = sessions
+                self._set(pipe, key, counts)
+                pipe.hset(key, "updated_ms", now)
                 pipe.expire(key, self.ttl_s)
                 pipe.zadd(self.keys.windows, {str(ws): ws})
             if rows:
@@ -136,10 +173,10 @@ class RedisWriter:
             for ws, member, count, kind in rows:
                 if kind == "pages":
                     key = self.keys.window_pages(ws)
-                    pipe.zadd(key, {member: count})
+                    pipe.zadd(key, {member: count}, gt=self.monotonic)
                 else:
                     key = self.keys.window(ws)
-                    pipe.hset(key, member, count)
+                    self._set(pipe, key, {member: count})
                 pipe.expire(key, self.ttl_s)
 
         self._execute(build)
@@ -174,13 +211,26 @@ class RedisWriter:
         self._execute(build)
         return len(rows)
 
-    def totals(self, counts: Mapping[str, int]) -> None:
+    def totals(self, counts: Mapping[str, int], since: str = "") -> None:
         """Pipeline totals, one per ``TOTAL_FIELDS`` (the one key that never expires).
 
-        One round trip; a counter is only raised, never lowered (see ``RAISE_TO_LUA``).
+        ``since``: when the counting job's state began (its ``since`` field). One round trip. A
+        monotonic writer raises the counts of the same ``since``, never lowers them, and replaces
+        the counts of another (see ``TOTALS_LUA``); a replay's writer sets them.
         """
         missing = set(TOTAL_FIELDS) - set(counts)
         if missing:
             raise ValueError(f"totals without {sorted(missing)}")
-        args = [x for field in TOTAL_FIELDS for x in (field, int(counts[field]))]
-        self._execute(lambda pipe: self.raise_to(keys=[self.keys.totals], args=args, client=pipe))
+        key = self.keys.totals
+        mapping: dict[str, int | str] = {field: int(counts[field]) for field in TOTAL_FIELDS}
+        if self.monotonic:
+            args = [since, *(x for field, value in mapping.items() for x in (field, value))]
+            self._execute(lambda pipe: pipe.eval(TOTALS_LUA, 1, key, *args))
+        else:
+            mapping["since"] = since
+
+            def replace(pipe: Any) -> None:
+                pipe.delete(key)
+                pipe.hset(key, mapping=mapping)
+
+            self._execute(replace)

@@ -20,16 +20,16 @@ from flink_app.redis_writer import RedisWriter, newest_totals
 
 
 class _RedisSink(ScalarFunction):  # type: ignore[misc]
-    def __init__(self, redis_url: str, key_prefix: str, ttl_s: int) -> None:
+    def __init__(self, redis_url: str, key_prefix: str, ttl_s: int, monotonic: bool) -> None:
         self.redis_url = redis_url
         self.key_prefix = key_prefix
         self.ttl_s = ttl_s
+        self.monotonic = monotonic
         self.writer: RedisWriter | None = None
 
     def open(self, function_context: FunctionContext) -> None:
-        self.writer = RedisWriter(
-            redis.Redis.from_url(self.redis_url), Keys(self.key_prefix), self.ttl_s
-        )
+        self.writer = RedisWriter(redis.Redis.from_url(self.redis_url), Keys(self.key_prefix),
+                                  self.ttl_s, monotonic=self.monotonic)  # fmt: skip
 
     def close(self) -> None:
         if self.writer is not None:
@@ -124,17 +124,19 @@ class SessionSink(_RedisSink):
 
 
 class TotalsSink(_RedisSink):
-    """write_totals(<augury.redis_keys.TOTAL_FIELDS, in order>) -> rows written.
+    """write_totals(<augury.redis_keys.TOTAL_FIELDS, in order>, since) -> rows written.
 
     A batch of the totals' changelog (updates and their retractions alike: a function cannot
-    tell them apart) is written once, as the newest value of each counter.
+    tell them apart) is written once, as the newest value of each counter; ``since`` is when
+    the counting job's state began.
     """
 
     def eval(self, *columns: pd.Series) -> pd.Series:
         n = len(columns[0])
-        newest = newest_totals(zip(*(_ints(c, n) for c in columns), strict=True))
+        *counts, since = columns
+        newest = newest_totals(zip(*(_ints(c, n) for c in counts), strict=True))
         if newest:
-            self._w().totals(newest)
+            self._w().totals(newest, str(_col(since, n)[-1]))
         return pd.Series([1] * n)
 
 
@@ -142,14 +144,13 @@ SINKS: dict[str, tuple[type[_RedisSink], int]] = {
     "write_windows": (WindowSink, 6),
     "write_window_dims": (WindowDimSink, 4),
     "write_sessions": (SessionSink, 8),
-    "write_totals": (TotalsSink, len(TOTAL_FIELDS)),
+    "write_totals": (TotalsSink, len(TOTAL_FIELDS) + 1),
 }
 
 
-def register(t_env: Any, redis_url: str, key_prefix: str, ttl_s: int) -> None:
-    """Register every Redis sink function in ``t_env``."""
+def register(t_env: Any, redis_url: str, key_prefix: str, ttl_s: int, monotonic: bool) -> None:
+    """Register every Redis sink function in ``t_env`` (``monotonic``: a streaming job's)."""
     for name, (cls, _arity) in SINKS.items():
-        fn = udf(
-            cls(redis_url, key_prefix, ttl_s), result_type=DataTypes.BIGINT(), func_type="pandas"
-        )
+        fn = udf(cls(redis_url, key_prefix, ttl_s, monotonic), result_type=DataTypes.BIGINT(),
+                 func_type="pandas")  # fmt: skip
         t_env.create_temporary_function(name, fn)

@@ -78,7 +78,9 @@ CASES: tuple[Case, ...] = (
     Case("CRLF line ending", event().rstrip(b"\n") + b"\r\n", None, GOOD_TIME),
     Case("no line ending", event().rstrip(b"\n"), None, GOOD_TIME),
     Case("whitespace around", b" \t" + event().rstrip(b"\n") + b" \r\n", None, GOOD_TIME),
-    Case("pretty-printed over lines", json.dumps(GOOD, indent=2).encode(), None, GOOD_TIME),
+    # One record, one line: the raw archive is read line by line, so a record with a line break
+    # inside would be one event streaming and several broken lines replayed.
+    Case("pretty-printed over lines", json.dumps(GOOD, indent=2).encode(), c.MALFORMED_JSON),
     Case("ASCII escapes", json.dumps(GOOD).encode(), None, GOOD_TIME),
     # --- size: 1 MiB, not counting the line ending --------------------------------------------
     Case("exactly 1 MiB", _padded(MIB), None, GOOD_TIME),
@@ -188,6 +190,10 @@ CASES: tuple[Case, ...] = (
     Case("year 1 shifted before the start", event(**{TS: "0001-01-01T00:00:00+01:00"}),
          c.invalid(TS)),
     Case("year 1", event(**{TS: "0001-01-01T00:00:00Z"}), c.invalid(TS)),
+    Case("a carriage return inside", event().rstrip(b"\n").replace(b",", b",\r", 1),
+         c.MALFORMED_JSON),
+    Case("a line break then the line ending", event().replace(b",", b",\n", 1),
+         c.MALFORMED_JSON),
     Case("the last instant before the epoch", event(**{TS: "1969-12-31T23:59:59.999Z"}),
          c.invalid(TS)),
     Case("the epoch written in another zone", event(**{TS: "1969-12-31T23:00:00-01:00"}), None,

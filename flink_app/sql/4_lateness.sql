@@ -2,8 +2,9 @@
 -- Streaming decides it from checkpointed state, not from the watermark's timing: max_seen_ms is
 -- the largest event time seen so far, and an event is late when its window, or its session,
 -- would already be closed by a watermark at max_seen_ms - the watermark delay. Flink's own
--- watermark never runs ahead of that bound, so no window drops an event silently, and a job
--- restored from a checkpoint classifies exactly as an uninterrupted run. After a quiet period
+-- watermark does not run ahead of that bound (for the exceptions see docs/flink.md), so no
+-- window drops an event silently, and a job restored from a checkpoint classifies exactly as
+-- an uninterrupted run. After a quiet period
 -- longer than the state TTL, max_seen_ms starts again from the next event; the watermark, which
 -- is not state, then still holds the bound: an event is also late when the watermark has
 -- passed the end of its window or session (where it would be dropped silently otherwise).

@@ -61,8 +61,10 @@ def produce(
 ) -> Summary:
     """Produce ``cfg.duration_s`` seconds of traffic from ``start_ms`` into the stream.
 
-    With ``cfg.pace`` each second's records are put when that second arrives on ``clock_ms``
-    (a window already in the past is caught up at once); otherwise all are put immediately.
+    With ``cfg.pace`` each second's records are put when that second is over on ``clock_ms``, as
+    a site sends a click after it happens (none is stamped after its arrival, so none is moved
+    to it: the contract's clock-skew rule); a window already in the past is caught up at once.
+    Otherwise all are put immediately.
     """
     began = time.monotonic()
     end_ms = start_ms + cfg.duration_s * 1000
@@ -71,7 +73,7 @@ def produce(
     done = 0
     for second, group in groupby(window.records, key=lambda r: r.emit_ms // 1000):
         if cfg.pace:
-            wait_ms = second * 1000 - clock_ms()
+            wait_ms = (second + 1) * 1000 - clock_ms()
             if wait_ms > 0:
                 sleep(wait_ms / 1000)
         batch = [Record(r.data, r.partition_key) for r in group]

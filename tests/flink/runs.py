@@ -30,10 +30,18 @@ def image(conn: Any, prefix: str) -> dict[str, Any]:
             h = conn.hgetall(key)
             h.pop("updated_ms", None)  # the time of the write
             h.pop("final_ms", None)  # the time of the first final write
+            h.pop("since", None)  # the totals: when the job's state began
             out[key] = h
         else:
             out[key] = dict(conn.zrange(key, 0, -1, withscores=True))
     return out
+
+
+def totals_of(conn: Any, keys: Keys) -> dict[str, str]:
+    """The totals hash's counts (without ``since``, when the job's state began)."""
+    got = conn.hgetall(keys.totals)
+    got.pop("since", None)
+    return dict(got)
 
 
 def assert_same_image(got: dict[str, Any], expected: reference.RedisImage) -> None:

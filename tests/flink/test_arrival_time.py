@@ -32,7 +32,7 @@ def reread(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                               "device_id": "d", "client_event": "page_view",
                               "client_timestamp": contract.format_timestamp(now_ms + 4 * 60_000),
                               "countrycode": "BE"}).decode().rstrip("\n")  # fmt: skip
-    start = arrived_ms - arrived_ms % 60_000 - 60_000
+    start = arrived_ms - arrived_ms % 60_000 - 180_000  # the traffic before the batch arrived
     cfg = GeneratorConfig(rate=20, seed=8, late_fraction=0.0)
     lines = [future, *traffic_lines(cfg, start, start + 180_000)]
     root = tmp_path_factory.mktemp("reread")

@@ -25,7 +25,7 @@ from augury import events as contract
 from augury.redis_keys import TOTAL_FIELDS, session_id
 from flink_app import job
 from tests import reference
-from tests.flink.runs import assert_same_image, run_files, start_files, write_lines
+from tests.flink.runs import assert_same_image, run_files, start_files, totals_of, write_lines
 
 USERS = [f"u{i}" for i in range(1, 6)]
 BATCH_MS = 20_000
@@ -104,7 +104,7 @@ def skewed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_nobody_is_late_because_of_one_fast_clock(skewed: Any) -> None:
     run, _, arrivals = skewed
     but_last = reference.stream(run.lines[:-1], run.now_ms, run.keys, arrivals=arrivals[:-1])
-    totals = run.conn.hgetall(run.keys.totals)
+    totals = totals_of(run.conn, run.keys)
     assert totals == but_last.image[run.keys.totals]
     assert totals["late"] == "0" and totals["accepted"] == str(len(run.lines) - 1)
 

@@ -26,7 +26,7 @@ from flink_app import job
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
 from tests.flink import edge_cases
-from tests.flink.runs import JobRun, start_files, traffic_lines, write_lines
+from tests.flink.runs import JobRun, start_files, totals_of, traffic_lines, write_lines
 
 STATE_TTL_MS = 3_000
 """The test's dedupe horizon (table.exec.state.ttl): the pause below is several times it."""
@@ -76,7 +76,7 @@ def test_totals_never_decrease_while_the_stream_runs(platform_up: Any, tmp_path:
         poller.join()
     try:
         expected = reference.stream(lines, now_ms, run.keys).image[run.keys.totals]
-        final = run.conn.hgetall(run.keys.totals)
+        final = totals_of(run.conn, run.keys)
         assert final == expected
         assert int(final["duplicates"]) > 0 and int(final["bot_events"]) > 0
         assert int(final["invalid"]) > 0 and int(final["late"]) > 0

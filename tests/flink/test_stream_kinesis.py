@@ -27,7 +27,7 @@ from augury.redis_keys import Keys
 from flink_app import job
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
-from tests.flink.runs import image, traffic_lines
+from tests.flink.runs import image, totals_of, traffic_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,7 +121,7 @@ def _done(conn: Any, expected: reference.Result) -> Callable[[], bool]:
     sessions = sum(1 for k in expected.image if k.startswith(keys.prefix + "session:"))
 
     def ok() -> bool:
-        if conn.hgetall(keys.totals) != totals:
+        if totals_of(conn, keys) != totals:
             return False
         if any(conn.hget(w, "final") != "1" for w in windows):
             return False

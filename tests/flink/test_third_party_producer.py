@@ -37,7 +37,7 @@ from flink_app import inputs, job
 from lambdas.clickgen.config import GeneratorConfig
 from localplatform.config import PlatformConfig
 from tests import reference
-from tests.flink.runs import JobRun, assert_same_image, run_files, traffic_lines
+from tests.flink.runs import JobRun, assert_same_image, run_files, totals_of, traffic_lines
 
 PHASES = ("newline", "plain", "doubled")
 PROCESSING = {
@@ -266,7 +266,7 @@ def test_every_phase_leaves_the_reference_image(replays: Replays) -> None:
 
 
 def test_totals_count_every_record_once_and_blank_lines_never(replays: Replays) -> None:
-    totals = {p: r.conn.hgetall(r.keys.totals) for p, r in replays.runs.items()}
+    totals = {p: totals_of(r.conn, r.keys) for p, r in replays.runs.items()}
     assert totals["plain"] == totals["newline"] == totals["doubled"]
     counted = sum(int(totals["newline"][k]) for k in ("accepted", "invalid", "duplicates",
                                                       "bot_events"))  # fmt: skip

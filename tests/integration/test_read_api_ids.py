@@ -91,3 +91,17 @@ def test_a_slash_routes_in_a_function_url_event(api: Api, starts: dict[str, int]
 def test_a_decoded_slash_is_another_path(api: Api, starts: dict[str, int]) -> None:
     status, _ = get(api, "/users/a/b/sessions")
     assert status == 404
+
+
+def test_ids_that_once_shared_a_session_id_get_only_their_own(api: Api) -> None:
+    """(``a|b``, ``c``) and (``a``, ``b|c``) in the same millisecond: two sessions, not one."""
+    start = api.data.base + 300_000
+    RedisWriter(api.conn, api.data.keys, ttl_s=600).sessions([
+        ("x|y", "z", start, start + 1_000, 2, "page_view", "purchase", "BE"),
+        ("x", "y|z", start, start + 9_000, 7, "page_view", "page_view", "FR"),
+    ])  # fmt: skip
+    for user_id, device_id, events in (("x|y", "z", 2), ("x", "y|z", 7)):
+        status, body = get(api, f"/users/{quote(user_id, safe='')}/sessions")
+        assert status == 200
+        (only,) = body["sessions"]
+        assert (only["user_id"], only["device_id"], only["events"]) == (user_id, device_id, events)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -121,26 +122,54 @@ def test_streaming_window_results_never_hide_the_session_count(endpoints: Endpoi
     conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
 
 
-def _calls(conn: redis.Redis, command: str) -> int:
-    stats = conn.info("commandstats").get(f"cmdstat_{command}", {})
-    return int(stats.get("calls", 0)) if isinstance(stats, dict) else 0
-
-
 def test_totals_never_go_backwards_and_take_one_round_trip(endpoints: Endpoints) -> None:
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
     keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
-    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120)
+    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120,
+                         monotonic=True)  # a streaming job's writer  # fmt: skip
     newer = {"accepted": 20, "invalid": 3, "duplicates": 5, "bot_events": 2, "late": 1}
     older = {"accepted": 12, "invalid": 3, "duplicates": 0, "bot_events": 2, "late": 0}
-    writer.totals(older)  # loads the script
-    before = _calls(conn, "evalsha")
-    writer.totals(newer)
-    assert _calls(conn, "evalsha") - before == 1
-    writer.totals(older)  # a retraction row, or an update that reaches Redis late
-    assert conn.hgetall(keys.totals) == {k: str(v) for k, v in newer.items()}
-    writer.totals({**newer, "duplicates": 6})
+    before = conn.info("commandstats")
+    writer.totals(older, since="run-1")
+    writer.totals(newer, since="run-1")
+    after = conn.info("commandstats")
+
+    def calls(stats: dict[str, Any], command: str) -> int:
+        return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+    assert calls(after, "eval") - calls(before, "eval") == 2  # one command per write ...
+    assert calls(after, "script|exists") == calls(before, "script|exists")  # ... none before
+    writer.totals(older, since="run-1")  # a retraction row, or an update that reaches Redis late
+    assert conn.hgetall(keys.totals) == {"since": "run-1", **{k: str(v) for k, v in newer.items()}}
+    writer.totals({**newer, "duplicates": 6}, since="run-1")
     assert conn.hget(keys.totals, "duplicates") == "6"
+    writer.totals(older, since="run-2")  # a job started without state: new totals
+    assert conn.hgetall(keys.totals) == {"since": "run-2", **{k: str(v) for k, v in older.items()}}
+    RedisWriter(conn, keys, ttl_s=120).totals(older, since="replay")  # a replay sets its own
+    assert conn.hget(keys.totals, "since") == "replay"
     conn.delete(keys.totals)
+
+
+def test_a_streaming_window_is_never_lowered_a_replay_sets_it(endpoints: Endpoints) -> None:
+    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
+    keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
+    stream = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120,
+                         monotonic=True)  # fmt: skip
+    stream.windows([(60_000, 40, 9, None, 2, True)])
+    stream.window_dims([(60_000, "evt:page_view", 30, "hash"), (60_000, "/a", 12, "pages")])
+    # The window fired again after its state was lost (a restart after a quiet period): less.
+    stream.windows([(60_000, 1, 1, None, 0, False)])
+    stream.window_dims([(60_000, "evt:page_view", 1, "hash"), (60_000, "/a", 1, "pages"),
+                        (60_000, "/b", 1, "pages")])  # fmt: skip
+    got = conn.hgetall(keys.window(60_000))
+    assert (got["events"], got["users"], got["bot_events"], got["final"]) == ("40", "9", "2", "1")
+    assert got["evt:page_view"] == "30"
+    assert conn.zrange(keys.window_pages(60_000), 0, -1, withscores=True) == [
+        ("/b", 1.0), ("/a", 12.0)]  # fmt: skip
+    replay = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120)
+    replay.windows([(60_000, 39, 9, 4, 2, True)])
+    assert conn.hget(keys.window(60_000), "events") == "39"
+    conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
 
 
 def test_sorted_sets_keep_only_members_within_the_retention(endpoints: Endpoints) -> None:

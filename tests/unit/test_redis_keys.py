@@ -34,6 +34,7 @@ def test_the_newest_totals_of_a_batch_are_the_largest() -> None:
     assert newest_totals([]) == {}
 
 
-def test_the_trim_horizon_follows_the_newest_score() -> None:
-    assert trim_horizon([1_000_000, 3_000_000, 2_000_000], ttl_s=60) == 2_940_000
+def test_the_trim_horizon_follows_the_newest_score_and_spares_the_batch() -> None:
+    assert trim_horizon([2_000_000, 3_000_000, 2_950_000], ttl_s=60) == 2_000_000
+    assert trim_horizon([2_990_000, 3_000_000], ttl_s=60) == 2_940_000
     assert trim_horizon([], ttl_s=60) is None

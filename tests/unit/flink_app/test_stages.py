@@ -114,7 +114,7 @@ def test_the_settings_reach_the_sql() -> None:
         "CUMULATE" in stream["view window_core"] and "0 00:00:30.000" in stream["view window_core"]
     )
     assert "event_time - INTERVAL '0 00:00:07.000'" in stream["table raw_lines"]
-    assert f"write_totals({', '.join(TOTAL_FIELDS)})" in replay["insert sink_write_totals"]
+    assert f"write_totals({', '.join(TOTAL_FIELDS)}, since)" in replay["insert sink_write_totals"]
     assert "CONCAT('evt:', client_event)" in stream["view window_dims"]
 
 

@@ -165,6 +165,12 @@ public final class ClickContract {
         if (length < 0) {
             return new Verdict(invalidUtf8, 0, values, record, null, 0);
         }
+        for (int i = 0; i < size; i++) {
+            if (record[i] == '\n' || record[i] == '\r') {
+                // one record, one line: the raw archive is read line by line
+                return new Verdict(malformedJson, 0, values, record, chars, length);
+            }
+        }
         String[] texts = new String[fields.size()];
         byte[] kinds = new byte[fields.size()];
         String reason = parse(chars, length, texts, kinds);
