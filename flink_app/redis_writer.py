@@ -24,10 +24,8 @@ import redis
 from augury.redis_keys import TOTAL_FIELDS, Keys, session_id
 from augury.retry import backoff_s
 
-# Each field of the hash KEYS[1] is raised to its value in ARGV (field, value pairs), never
-# lowered. One key per call: fine for Redis Cluster and ElastiCache Serverless.
-RAISE_LUA: Final = """
-for i = 1, #ARGV, 2 do
+_RAISE_FIELDS: Final = """
+for i = {first}, #ARGV, 2 do
   local stored = redis.call('HGET', KEYS[1], ARGV[i])
   if (not stored) or tonumber(ARGV[i + 1]) > tonumber(stored) then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
@@ -36,21 +34,17 @@ end
 return 0
 """
 
+# Each field of the hash KEYS[1] is raised to its value in ARGV (field, value pairs), never
+# lowered. One key per call: fine for Redis Cluster and ElastiCache Serverless.
+RAISE_LUA: Final = _RAISE_FIELDS.format(first=1)
+
 # The totals: ARGV[1] is when the counting job's state began (``since``). Counts of the same
 # state are raised, never lowered; counts of another (a job started without state) replace them.
 TOTALS_LUA: Final = """
 if redis.call('HGET', KEYS[1], 'since') ~= ARGV[1] then
   redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], 'since', ARGV[1])
-end
-for i = 2, #ARGV, 2 do
-  local stored = redis.call('HGET', KEYS[1], ARGV[i])
-  if (not stored) or tonumber(ARGV[i + 1]) > tonumber(stored) then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-  end
-end
-return 0
-"""
+end""" + _RAISE_FIELDS.format(first=2)
 
 
 def newest_totals(rows: Iterable[Sequence[int]]) -> dict[str, int]:

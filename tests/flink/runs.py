@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,15 @@ def image(conn: Any, prefix: str) -> dict[str, Any]:
         else:
             out[key] = dict(conn.zrange(key, 0, -1, withscores=True))
     return out
+
+
+def wait_for(what: str, ready: Callable[[], bool], timeout_s: float = 180) -> None:
+    """Poll ``ready`` every 0.2 s until it holds; AssertionError naming ``what`` on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
 
 
 def totals_of(conn: Any, keys: Keys) -> dict[str, str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,14 @@ from augury import events as contract
 from augury.redis_keys import TOTAL_FIELDS, session_id
 from flink_app import job
 from tests import reference
-from tests.flink.runs import assert_same_image, run_files, start_files, totals_of, write_lines
+from tests.flink.runs import (
+    assert_same_image,
+    run_files,
+    start_files,
+    totals_of,
+    wait_for,
+    write_lines,
+)
 
 USERS = [f"u{i}" for i in range(1, 6)]
 BATCH_MS = 20_000
@@ -55,14 +61,6 @@ def _batches(t0: int) -> list[tuple[int, list[str]]]:
     return batches
 
 
-def _wait(what: str, ready: Callable[[], bool], timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not ready():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def skewed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     now_ms = int(time.time() * 1000)
@@ -89,11 +87,11 @@ def skewed(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
             sent += len(batch)
             # Every record counted but the batch's last seconds (their bot counts wait for
             # the watermark): this batch was read before the next one arrives.
-            _wait(f"batch {n}", lambda sent=sent: records_read() >= sent - PENDING)  # type: ignore[misc]
+            wait_for(f"batch {n}", lambda sent=sent: records_read() >= sent - PENDING)  # type: ignore[misc]
         # ... and the closing record itself waits for a watermark no record will move.
-        _wait("every record but the last", lambda: records_read() == len(lines) - 1)
+        wait_for("every record but the last", lambda: records_read() == len(lines) - 1)
         closer_window = run.keys.window(t0 + 60_000)
-        _wait("the final windows", lambda: run.conn.hget(closer_window, "final") == "1")
+        wait_for("the final windows", lambda: run.conn.hget(closer_window, "final") == "1")
         time.sleep(2)  # the sessions closed by the same watermark
         yield run, t0, arrivals
     finally:

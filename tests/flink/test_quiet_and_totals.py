@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,14 @@ from flink_app import job
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
 from tests.flink import edge_cases
-from tests.flink.runs import JobRun, start_files, totals_of, traffic_lines, write_lines
+from tests.flink.runs import (
+    JobRun,
+    start_files,
+    totals_of,
+    traffic_lines,
+    wait_for,
+    write_lines,
+)
 
 STATE_TTL_MS = 3_000
 """The test's dedupe horizon (table.exec.state.ttl): the pause below is several times it."""
@@ -39,14 +45,6 @@ def _click(n: int, user: str, ts_ms: int) -> str:
            "client_event": "page_view", "client_timestamp": contract.format_timestamp(ts_ms),
            "countrycode": "BE", "page_url": "/"}  # fmt: skip
     return contract.encode(doc).decode().rstrip("\n")
-
-
-def _wait(what: str, ready: Callable[[], bool], timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not ready():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def test_totals_never_decrease_while_the_stream_runs(platform_up: Any, tmp_path: Path) -> None:
@@ -112,11 +110,11 @@ def quiet(platform_up: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
                               table_config={"table.exec.state.ttl": TTL})  # fmt: skip
     try:
         spans = run.keys.session(session_id("spans", "d", t0 + 5_000))
-        _wait("the first batch's sessions", lambda: run.conn.hget(run.keys.window(t0), "sessions")
-              == "5")  # fmt: skip
+        window = run.keys.window(t0)
+        wait_for("the first batch's sessions", lambda: run.conn.hget(window, "sessions") == "5")
         time.sleep(QUIET_S)  # longer than every processing-time state TTL (and its cleanup)
         write_lines(root / "staging" / "2.ndjson", second).rename(inbox / "2.ndjson")
-        _wait("the session that spans the pause", lambda: run.conn.exists(spans) == 1)
+        wait_for("the session that spans the pause", lambda: run.conn.exists(spans) == 1)
         time.sleep(3)  # the window's count follows the session in the same batch, or the next
         yield run, t0
     finally:
@@ -138,5 +136,5 @@ def test_a_quiet_period_changes_no_lateness_decision(quiet: Any) -> None:
     expected = reference.stream(run.lines, run.now_ms, run.keys)
     assert ("late", run.lines[7]) in expected.dead_letter
     assert not run.conn.exists(run.keys.session(session_id("old", "d", t0 + 30_000)))
-    _wait("the late event's dead letter", lambda: ("late", run.lines[7]) in run.dead_letters(),
+    wait_for("the late event's dead letter", lambda: ("late", run.lines[7]) in run.dead_letters(),
           timeout_s=150)  # the dead letter's files roll over every minute  # fmt: skip
