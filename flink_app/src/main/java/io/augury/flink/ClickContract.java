@@ -444,35 +444,6 @@ public final class ClickContract {
         return false;
     }
 
-    /**
-     * A Java string's UTF-8 bytes, a lone surrogate written as its own three bytes (Python's
-     * {@code surrogatepass}), which the strict decoder then rejects as invalid UTF-8.
-     */
-    static byte[] utf8SurrogatePass(String s) {
-        byte[] out = new byte[s.length() * 3];
-        int n = 0;
-        for (int i = 0; i < s.length(); ) {
-            int cp = s.codePointAt(i);
-            i += Character.charCount(cp);
-            if (cp < 0x80) {
-                out[n++] = (byte) cp;
-            } else if (cp < 0x800) {
-                out[n++] = (byte) (0xC0 | (cp >> 6));
-                out[n++] = (byte) (0x80 | (cp & 0x3F));
-            } else if (cp < 0x10000) {
-                out[n++] = (byte) (0xE0 | (cp >> 12));
-                out[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-                out[n++] = (byte) (0x80 | (cp & 0x3F));
-            } else {
-                out[n++] = (byte) (0xF0 | (cp >> 18));
-                out[n++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
-                out[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
-                out[n++] = (byte) (0x80 | (cp & 0x3F));
-            }
-        }
-        return java.util.Arrays.copyOf(out, n);
-    }
-
     static final class Field {
         final String name;
         final boolean required;

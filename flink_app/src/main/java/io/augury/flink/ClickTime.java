@@ -23,13 +23,4 @@ public final class ClickTime extends ScalarFunction {
     public long eval(byte[] record, @DataTypeHint("TIMESTAMP_LTZ(3)") Instant arrival, String rulesJson) {
         return eval(record, arrival == null ? null : arrival.toEpochMilli(), rulesJson);
     }
-
-    /** A record already decoded to text: judged as its UTF-8 bytes (see {@link ParseClick}). */
-    public long eval(String line, Long nowMs, String rulesJson) {
-        return eval(line == null ? null : ClickContract.utf8SurrogatePass(line), nowMs, rulesJson);
-    }
-
-    public long eval(String line, @DataTypeHint("TIMESTAMP_LTZ(3)") Instant arrival, String rulesJson) {
-        return eval(line, arrival == null ? null : arrival.toEpochMilli(), rulesJson);
-    }
 }

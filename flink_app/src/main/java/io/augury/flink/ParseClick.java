@@ -29,18 +29,4 @@ public final class ParseClick extends ScalarFunction {
         ClickContract.Verdict v = ClickContract.of(rulesJson).check(record, nowMs);
         return Row.of(v.reason, v.reason == null ? v.eventTimeMs : null, v.values, v.text());
     }
-
-    /**
-     * A record already decoded to text: judged as its UTF-8 bytes (a lone surrogate char has
-     * none: invalid UTF-8). The job passes BYTES; this keeps STRING callers working.
-     */
-    @DataTypeHint(RESULT)
-    public Row eval(String line, @DataTypeHint("TIMESTAMP_LTZ(3)") Instant arrival, String rulesJson) {
-        return eval(line, arrival == null ? null : arrival.toEpochMilli(), rulesJson);
-    }
-
-    @DataTypeHint(RESULT)
-    public Row eval(String line, Long nowMs, String rulesJson) {
-        return eval(line == null ? null : ClickContract.utf8SurrogatePass(line), nowMs, rulesJson);
-    }
 }
