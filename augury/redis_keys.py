@@ -7,6 +7,7 @@ retention period.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Final
 
@@ -26,10 +27,25 @@ SESSION_FIELDS: Final = (
 )  # fmt: skip
 # Fields of the totals hash.
 TOTAL_FIELDS: Final = ("accepted", "invalid", "duplicates", "bot_events", "late")
+TOTALS_SINCE: Final = "since"
+"""The totals hash's other field: when the counting job's state began."""
 
 
 SESSION_ID_SEPARATOR: Final = "|"
-_ESCAPES: Final = str.maketrans({"%": "%25", SESSION_ID_SEPARATOR: "%7C"})
+SESSION_ID_ESCAPES: Final = {"%": "%25", SESSION_ID_SEPARATOR: "%7C"}
+_ESCAPES: Final = str.maketrans(SESSION_ID_ESCAPES)
+
+KEY_TEMPLATES: Final = {
+    "window": "win:{window_start_ms}",
+    "window_pages": "win:{window_start_ms}:pages",
+    "windows": "windows",
+    "session": "session:{session_id}",
+    "sessions": "sessions",
+    "user_sessions": "user:{user_id}:sessions",
+    "totals": "totals",
+}
+"""Every key's name after the prefix; ``{name}`` is filled in (``Keys`` here, ``RedisLayout`` in
+the job's JVM sink, which receives them as :func:`layout_json`)."""
 
 
 def session_id(user_id: str, device_id: str, start_ms: int) -> str:
@@ -49,33 +65,56 @@ class Keys:
 
     prefix: str = DEFAULT_PREFIX
 
+    def _key(self, name: str, **parts: object) -> str:
+        return self.prefix + KEY_TEMPLATES[name].format(**parts)
+
     def window(self, window_start_ms: int) -> str:
         """Hash of one window's metrics."""
-        return f"{self.prefix}win:{window_start_ms}"
+        return self._key("window", window_start_ms=window_start_ms)
 
     def window_pages(self, window_start_ms: int) -> str:
         """Sorted set of page_url -> count in one window."""
-        return f"{self.prefix}win:{window_start_ms}:pages"
+        return self._key("window_pages", window_start_ms=window_start_ms)
 
     @property
     def windows(self) -> str:
         """Sorted set of every window start (member and score)."""
-        return f"{self.prefix}windows"
+        return self._key("windows")
 
     def session(self, sid: str) -> str:
         """Hash of one session's fields."""
-        return f"{self.prefix}session:{sid}"
+        return self._key("session", session_id=sid)
 
     @property
     def sessions(self) -> str:
         """Sorted set of session_id -> start_ms."""
-        return f"{self.prefix}sessions"
+        return self._key("sessions")
 
     def user_sessions(self, user_id: str) -> str:
         """Sorted set of one user's session_id -> start_ms."""
-        return f"{self.prefix}user:{user_id}:sessions"
+        return self._key("user_sessions", user_id=user_id)
 
     @property
     def totals(self) -> str:
         """Hash of pipeline-wide counters (never expires)."""
-        return f"{self.prefix}totals"
+        return self._key("totals")
+
+
+def layout_json(prefix: str = DEFAULT_PREFIX) -> str:
+    """The key layout as the job's Redis sink (Java) takes it: one definition, this module's.
+
+    The prefix, every key template, the session id rule and the hashes' field names.
+    """
+    return json.dumps(
+        {
+            "prefix": prefix,
+            "keys": KEY_TEMPLATES,
+            "session_id": {"separator": SESSION_ID_SEPARATOR, "escapes": SESSION_ID_ESCAPES},
+            "window_fields": WINDOW_FIELDS,
+            "session_fields": SESSION_FIELDS,
+            "total_fields": TOTAL_FIELDS,
+            "totals_since": TOTALS_SINCE,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )

@@ -171,9 +171,9 @@ PIPELINE: Final[tuple[Spec, ...]] = (
     Spec("watermark_delay_ms", "windows.watermark.delay.seconds",
          env_names.WATERMARK_DELAY_SECONDS, "watermark_delay_seconds", 5, 0, 3600, 1000,
          doc="how far behind the newest event time the watermark trails (lateness allowed)"),
-    Spec("early_fire_ms", "windows.early.fire.seconds", env_names.EARLY_FIRE_SECONDS,
-         "early_fire_seconds", 5, 1, 3600, 1000,
-         doc="early results every this much event time until the window is final"),
+    Spec("early_fire_ms", "windows.early.fire.ms", env_names.EARLY_FIRE_MS, "early_fire_ms", 100,
+         10, 60_000, doc="early results (every result) are written at least this often, in "
+                         "processing time"),
     Spec("bot_threshold", "windows.bot.threshold", env_names.BOT_THRESHOLD, "bot_threshold", 10,
          1, 1_000_000, doc="more events than this by one user in one second is a bot"),
     Spec("dedupe_horizon_ms", "windows.dedupe.horizon.minutes", env_names.DEDUPE_HORIZON_MINUTES,
@@ -204,17 +204,9 @@ class PipelineSettings:
     @classmethod
     def from_channels(cls, *channels: Channel) -> PipelineSettings:
         """The settings from ``channels`` (later ones win; none: the defaults), validated."""
+        for channel in channels:
+            _reject_retired(channel)
         found = resolve(PIPELINE, channels)
-        window, early = found.values["window_ms"], found.values["early_fire_ms"]
-        assert isinstance(window, int) and isinstance(early, int)
-        if window % min(early, window):
-            specs = {s.attr: s for s in PIPELINE}
-            raise SettingsError(
-                f"{found.name(specs['window_ms'], 'early_fire_ms')}={window // 1000} is not a "
-                f"multiple of {found.name(specs['early_fire_ms'], 'window_ms')}={early // 1000}: "
-                "early results fire at whole steps of the window (make the window a multiple of "
-                "the early-fire interval, or the interval a divisor of the window)"
-            )
         return cls(**found.values)  # type: ignore[arg-type]
 
     @classmethod
@@ -244,10 +236,24 @@ class PipelineSettings:
         """The window size in seconds."""
         return self.window_ms // 1000
 
-    @property
-    def early_step_ms(self) -> int:
-        """How often early results fire: the early-fire interval, at most the window."""
-        return min(self.early_fire_ms, self.window_ms)
+
+RETIRED: Final = {
+    "windows.early.fire.seconds": "windows.early.fire.ms",
+    "AUGURY_EARLY_FIRE_SECONDS": "AUGURY_EARLY_FIRE_MS",
+    "early_fire_seconds": "early_fire_ms",
+}
+"""Names of settings that are gone, and what took their place: early results used to fire every
+so many seconds of event time; now they follow each event, written every so many milliseconds."""
+
+
+def _reject_retired(channel: Channel) -> None:
+    for name in channel.values:
+        if name in RETIRED:
+            raise SettingsError(
+                f"{channel.kind} {name} is retired: early results now follow every event as it "
+                f"arrives and are written at least every {RETIRED[name]} (processing time, "
+                "milliseconds)"
+            )
 
 
 PIPELINE_DEFAULTS: Final = PipelineSettings.from_channels()

@@ -311,8 +311,8 @@ def run() -> BenchResult:
     result.peak_tree_rss_mb = round(peak["mb"], 1)
     result.notes = (
         f"{produced.count} events over {traffic_s:.0f} s into a 1-shard LocalStack stream; "
-        f"windows {WINDOW_MS // 1000} s, early results every "
-        f"{SETTINGS.early_fire_ms // 1000} s of event time, watermark delay "
+        f"windows {WINDOW_MS // 1000} s, early results written every "
+        f"{SETTINGS.early_fire_ms} ms, watermark delay "
         f"{SETTINGS.watermark_delay_ms // 1000} s; peak memory is the RSS of the whole local "
         "stack (LocalStack, Redis, the job's JVM and Python workers, this process)"
     )

@@ -1,10 +1,11 @@
 """Redis memory over time at a constant write rate: flat with the sorted sets trimmed.
 
-The job's writer (``flink_app.redis_writer.RedisWriter``) writes sessions and windows at a
-constant rate, with a short retention, for a few retention periods; ``used_memory`` is sampled
-throughout. Baseline: the same writer with the trimming switched off (what the job did before),
-whose sorted sets keep every member although their hashes expire. Reported: the memory slope
-over the second half of each run (bytes per second), and the final ``used_memory`` of each.
+The job's writer (the Java sink's, driven by ``flink_app.redis_sink.SinkWriter``) writes
+sessions and windows at a constant rate, with a short retention, for a few retention periods;
+``used_memory`` is sampled throughout. Baseline: the same writer with the trimming switched off
+(what the job did before), whose sorted sets keep every member although their hashes expire.
+Reported: the memory slope over the second half of each run (bytes per second), and the final
+``used_memory`` of each.
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ from __future__ import annotations
 import sys
 import time
 import uuid
-from collections.abc import Iterable
-from typing import Any
 
 import redis
 
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
 from bench.harness import BenchResult, Measurement
-from flink_app.redis_writer import RedisWriter
+from flink_app.redis_sink import SinkWriter, core
 
 RETENTION_S = 10
 RUN_S = 45
@@ -28,13 +27,6 @@ SESSIONS_PER_S = 2_000
 BATCHES_PER_S = 10
 USERS = 5_000
 SAMPLE_EVERY_S = 1.0
-
-
-class _Untrimmed(RedisWriter):
-    """The writer as it was: sorted sets only ever grow (their hashes still expire)."""
-
-    def _trim(self, pipe: Any, key: str, scores: Iterable[int]) -> None:
-        return None
 
 
 def slope(samples: list[tuple[float, int]]) -> float:
@@ -49,11 +41,15 @@ def slope(samples: list[tuple[float, int]]) -> float:
     return cov / var if var else 0.0
 
 
-def soak(writer_type: type[RedisWriter], label: str) -> tuple[Measurement, dict[str, float]]:
-    """Write at the constant rate for RUN_S; the measurement and the memory figures."""
-    conn = redis.Redis.from_url(Endpoints.local().redis_url)
+def soak(trim: bool, label: str) -> tuple[Measurement, dict[str, float]]:
+    """Write at the constant rate for RUN_S; the measurement and the memory figures.
+
+    ``trim`` off: the writer as it was, whose sorted sets only ever grow (their hashes expire).
+    """
+    url = Endpoints.local().redis_url
+    conn = redis.Redis.from_url(url)
     keys = Keys(f"augury:bench:soak:{uuid.uuid4().hex[:8]}:")
-    writer = writer_type(conn, keys, ttl_s=RETENTION_S)
+    writer = SinkWriter(url, keys, ttl_s=RETENTION_S, trim=trim)
     per_batch = SESSIONS_PER_S // BATCHES_PER_S
     samples: list[tuple[float, int]] = []
     start = time.monotonic()
@@ -66,7 +62,7 @@ def soak(writer_type: type[RedisWriter], label: str) -> tuple[Measurement, dict[
             n += 1
             rows.append((f"user-{n % USERS}", "d", now_ms - 1_000, now_ms, 3, "a", "b", "BE"))
         writer.sessions(rows)
-        writer.windows([(now_ms - now_ms % 1_000, n, n, n, 0, True)])  # a window per second
+        writer.windows([core(now_ms - now_ms % 1_000, True, n, n, 0)])  # a window per second
         written += per_batch
         if time.monotonic() >= next_sample:
             used = int(conn.info("memory")["used_memory"])
@@ -76,6 +72,7 @@ def soak(writer_type: type[RedisWriter], label: str) -> tuple[Measurement, dict[
                   file=sys.stderr, flush=True)  # fmt: skip
         time.sleep(max(0.0, start + written / SESSIONS_PER_S - time.monotonic()))
     seconds = time.monotonic() - start
+    writer.close()
     second_half = [s for s in samples if s[0] >= RUN_S / 2]
     figures = {"slope_bytes_per_s": round(slope(second_half)),
                "final_used_memory_mb": round(samples[-1][1] / 2**20, 1),
@@ -89,8 +86,8 @@ def run() -> BenchResult:
     """The untrimmed baseline, then the job's writer, each for RUN_S at the same rate."""
     result = BenchResult("redis_soak", "sessions/s")
     figures: dict[str, dict[str, float]] = {}
-    for writer_type, label in ((_Untrimmed, "untrimmed (baseline)"), (RedisWriter, "trimmed")):
-        measurement, figures[label] = soak(writer_type, label)
+    for trim, label in ((False, "untrimmed (baseline)"), (True, "trimmed")):
+        measurement, figures[label] = soak(trim, label)
         result.measurements.append(measurement)
     base, trimmed = figures["untrimmed (baseline)"], figures["trimmed"]
     result.notes = (

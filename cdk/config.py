@@ -19,6 +19,7 @@ from typing import Any, Final
 from augury.settings import (
     PIPELINE,
     PIPELINE_DEFAULTS,
+    RETIRED,
     PipelineSettings,
     SettingsError,
     cdk_context,
@@ -170,6 +171,9 @@ class StageConfig:
         unknown = sorted(
             k for k in context if k not in known and (not only_ours or ours.fullmatch(k))
         )
+        retired = [k for k in unknown if k in RETIRED]
+        if retired:  # its message says what took its place
+            PipelineSettings.from_channels(cdk_context({retired[0]: context[retired[0]]}))
         if unknown:
             raise SettingsError(f"unknown CDK context key(s) {unknown}; known: {cls.keys()}")
 

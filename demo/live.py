@@ -76,10 +76,9 @@ def render(snap: Snapshot, header: str = "") -> Group:
     p = snap.settings
     windows = Table(title=window_title(p), expand=True)
     if not snap.windows:
-        step, delay = p.early_fire_ms // 1000, p.watermark_delay_ms // 1000
-        windows.caption = (f"no results yet: the first early results come about {step + delay} s "
-                           f"after the first events (every {step} s of event time, behind a "
-                           f"{delay} s watermark)")  # fmt: skip
+        windows.caption = (f"no results yet: early results follow each event within about "
+                           f"{p.early_fire_ms} ms of its arrival; a window is final "
+                           f"{p.watermark_delay_ms // 1000} s after its end")  # fmt: skip
     with_seconds = p.window_ms % MINUTE_MS != 0
     for col in ("window", "state", "events", "users", "sessions", "bots", "top pages",
                 "countries"):  # fmt: skip

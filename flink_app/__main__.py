@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--from-checkpoint", metavar="latest|DIR",
                      help="resume from a chk-N directory, or the newest one")  # fmt: skip
     run.add_argument("--set", action="append", default=[], metavar="GROUP.KEY=VALUE",
-                     help="any property, e.g. windows.early.fire.seconds=2")  # fmt: skip
+                     help="any property, e.g. windows.early.fire.ms=250")  # fmt: skip
     run.add_argument("--properties", type=Path,
                      help="a properties file (Managed Flink's JSON property groups)")  # fmt: skip
     run.add_argument("--no-metrics", action="store_true",

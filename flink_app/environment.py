@@ -68,7 +68,11 @@ def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
     conf.set("parallelism.default", str(settings.parallelism))
     conf.set("python.executable", sys.executable)
     conf.set("python.client.executable", sys.executable)
-    conf.set("python.fn-execution.arrow.batch.size", "5000")
+    # The Redis sink keeps each key's newest value itself (every count only grows): no
+    # materializer in front of it.
+    conf.set("table.exec.sink.upsert-materialize", "NONE")
+    conf.set("table.optimizer.reuse-optimize-block-with-digest-enabled", "true")
+    conf.set("pipeline.object-reuse", "true")
     conf.set("pipeline.name", "augury-replay" if batch else "augury-stream")
     if MANAGED_FLINK_PROPERTIES.exists():
         pass  # Managed Flink adds the zip's `jarfile` (run options) to the class path itself

@@ -17,8 +17,8 @@ from typing import Any
 from pyflink.table import TableEnvironment
 
 from augury.endpoints import LOCALSTACK_CREDENTIALS
-from augury.redis_keys import COUNTRY_FIELD_PREFIX, EVENT_FIELD_PREFIX, TOTAL_FIELDS
-from flink_app import contract, stages, udfs
+from augury.redis_keys import COUNTRY_FIELD_PREFIX, EVENT_FIELD_PREFIX, TOTAL_FIELDS, layout_json
+from flink_app import contract, stages
 from flink_app.environment import (
     configure_stream,
     latest_checkpoint,
@@ -48,8 +48,6 @@ def build(t_env: TableEnvironment, settings: JobSettings, mode: str, dead_letter
     inserts += apply(t_env, "sessions", mode, p)  # per user and device, split by the gap
     inserts += apply(t_env, "windows", mode, p)  # tumbling windows; stream: early, then final
     inserts += apply(t_env, "totals", mode, p)  # what became of every record read
-    udfs.register(t_env, redis_url(settings), settings.pipeline.key_prefix, settings.pipeline.ttl_s,
-                  monotonic=mode == STREAM)  # fmt: skip
     inserts += apply(t_env, "sinks", mode, p)  # Redis and the dead letter
     statement_set = t_env.create_statement_set()
     for insert in inserts:
@@ -79,9 +77,10 @@ def parameters(s: JobSettings, mode: str, dead_letter: str, input_path: str | No
     if mode not in (REPLAY, STREAM):
         raise ValueError(f"mode {mode!r} is not {REPLAY} or {STREAM}")
     kinesis = streaming and s.source_type == "kinesis"
+    files = not streaming or s.source_type == "files"
     return {
         "source_options": source_options(s, streaming, input_path),
-        "arrival_metadata": "timestamp" if kinesis else "file.modification-time",
+        "arrival_metadata": "file.modification-time" if files else "timestamp",
         "skip_arrived_before_ms": s.skip_arrived_before_ms if kinesis else 0,
         # A replay judges the contract's future_timestamp rule as of its start; streaming, as of
         # each record's arrival (the source's arrival_time).
@@ -90,7 +89,6 @@ def parameters(s: JobSettings, mode: str, dead_letter: str, input_path: str | No
         "contract_fields": contract.field_columns(),
         "window_ms": p.window_ms,
         "window": Interval(p.window_ms),
-        "early_fire": Interval(p.early_step_ms),
         "watermark_delay": Interval(p.watermark_delay_ms),
         "watermark_delay_ms": p.watermark_delay_ms,
         "session_gap_ms": p.session_gap_ms,
@@ -101,12 +99,17 @@ def parameters(s: JobSettings, mode: str, dead_letter: str, input_path: str | No
         "event_field_prefix": EVENT_FIELD_PREFIX,
         "country_field_prefix": COUNTRY_FIELD_PREFIX,
         "total_fields": Sql(", ".join(TOTAL_FIELDS)),
+        "total_columns": Sql(", ".join(f"{name} BIGINT" for name in TOTAL_FIELDS)),
         "dead_letter_options": dead_letter_options(dead_letter),
+        "redis_options": redis_options(s, mode),
     }
 
 
 def source_options(s: JobSettings, streaming: bool, input_path: str | None = None) -> Options:
-    """The source table's connector options: Kinesis, or raw files (NDJSON, plain or .gz).
+    """The source table's connector options: Kinesis, raw files, or the generator's traffic.
+
+    Raw files are NDJSON, plain or .gz; the traffic is the generator's replayed at a set rate
+    (``augury-traffic``, the capacity benchmark's).
 
     Locally ``source.aws.endpoint`` points at LocalStack and its dummy credentials are used; on
     AWS the connector's default credential chain applies (the application's role).
@@ -116,6 +119,12 @@ def source_options(s: JobSettings, streaming: bool, input_path: str | None = Non
         if streaming and s.files_monitor_ms:
             options["source.monitor-interval"] = f"{s.files_monitor_ms} ms"
         return Options(options)
+    if s.source_type == "traffic":
+        return Options({
+            "connector": "augury-traffic", "pool": input_path or s.input_path, "format": "raw",
+            "rate": str(s.traffic_rate), "probe.interval": f"{s.traffic_probe_ms} ms",
+            "count": str(s.traffic_count), "progress.path": s.traffic_progress_path,
+        })  # fmt: skip
     options = {
         "connector": "kinesis",
         "stream": s.stream_name,
@@ -134,6 +143,22 @@ def source_options(s: JobSettings, streaming: bool, input_path: str | None = Non
             "aws.credentials.basic.secretkey": LOCALSTACK_CREDENTIALS["aws_secret_access_key"],
         })  # fmt: skip
     return Options(options)
+
+
+def redis_options(s: JobSettings, mode: str) -> Options:
+    """The Redis sink tables' options (``augury-redis``, the job's Java connector).
+
+    The URL carries the AUTH password when ``sink.redis.auth.secret.arn`` is set; the key layout
+    is ``augury.redis_keys``'s, so the sink names no key on its own.
+    """
+    return Options({
+        "connector": "augury-redis",
+        "url": redis_url(s),
+        "mode": mode,
+        "layout": layout_json(s.pipeline.key_prefix),
+        "ttl": f"{s.pipeline.ttl_s} s",
+        "flush.interval": f"{s.pipeline.early_fire_ms} ms",
+    })  # fmt: skip
 
 
 def dead_letter_options(path: str) -> Options:

@@ -3,7 +3,7 @@
 On Managed Flink they come from the application's property groups
 (``/etc/flink/application_properties.json``); locally the same ``group.key`` properties come
 from a properties file of the same shape, then environment variables, then ``--set`` flags,
-later ones winning. The pipeline settings (window, gap, delay, early fire, bots, dedupe, TTL,
+later ones winning. The pipeline settings (window, gap, delay, early results, bots, dedupe, TTL,
 key prefix) are ``augury.settings.PIPELINE``; this module adds the job's own (source, sink,
 checkpoints). Everything is validated at start-up: a bad value raises
 ``augury.settings.SettingsError`` naming the setting as its channel spells it.
@@ -25,6 +25,7 @@ from augury.settings import (
     ENVIRONMENT,
     FLAG,
     PIPELINE,
+    RETIRED,
     Channel,
     PipelineSettings,
     SettingsError,
@@ -48,8 +49,8 @@ def _job(attr: str, prop: str, default: int | str, low: int = 0, high: int = 0, 
 
 
 JOB: Final[tuple[Spec, ...]] = (
-    _job("source_type", "source.type", "kinesis", pattern="kinesis|files",
-         rule="must be kinesis or files"),
+    _job("source_type", "source.type", "kinesis", pattern="kinesis|files|traffic",
+         rule="must be kinesis, files or traffic"),
     _job("stream_name", "source.stream.name", DEFAULT_STREAM_NAME, pattern=r"[\w.-]{1,128}",
          rule="must be a Kinesis stream name", env=env_names.STREAM_NAME),
     _job("region", "source.aws.region", DEFAULT_REGION, pattern=r"[a-z]{2}(-[a-z]+)+-\d",
@@ -65,6 +66,10 @@ JOB: Final[tuple[Spec, ...]] = (
     _job("skip_arrived_before_ms", "source.skip.arrived.before.ms", 0, 0, 2**62),
     _job("input_path", "source.input.path", ""),
     _job("files_monitor_ms", "source.files.monitor.seconds", 0, 0, 86400, 1000),
+    _job("traffic_rate", "source.traffic.rate", 0, 0, 10_000_000),
+    _job("traffic_probe_ms", "source.traffic.probe.interval.ms", 0, 0, 3_600_000),
+    _job("traffic_count", "source.traffic.count", 0, 0, 2**62),
+    _job("traffic_progress_path", "source.traffic.progress.path", ""),
     _job("redis_url", "sink.redis.url", DEFAULT_REDIS_URL, pattern=r"(redis|rediss|unix)://.+",
          rule="must be a redis://, rediss:// or unix:// URL", env=env_names.REDIS_URL),
     _job("redis_auth_secret_arn", "sink.redis.auth.secret.arn", "",
@@ -96,6 +101,10 @@ class JobSettings:
     skip_arrived_before_ms: int
     input_path: str
     files_monitor_ms: int
+    traffic_rate: int
+    traffic_probe_ms: int
+    traffic_count: int
+    traffic_progress_path: str
     redis_url: str
     redis_auth_secret_arn: str
     dead_letter_path: str
@@ -113,8 +122,9 @@ class JobSettings:
         v = found.values
         if v["start_position"] == "AT_TIMESTAMP" and not v["start_timestamp"]:
             raise SettingsError("source.start.timestamp is required with AT_TIMESTAMP")
-        if v["source_type"] == "files" and not v["input_path"]:
-            raise SettingsError("source.input.path is required with source.type=files")
+        if v["source_type"] in ("files", "traffic") and not v["input_path"]:
+            kind = v["source_type"]
+            raise SettingsError(f"source.input.path is required with source.type={kind}")
         return cls(PipelineSettings.from_channels(*channels), **v)  # type: ignore[arg-type]
 
     @classmethod
@@ -129,13 +139,15 @@ def _reject_unknown(channel: Channel) -> None:
         names = {s.env for s in JOB}
         renamed = {env_names.job_property(s.prop): s.env for s in (*PIPELINE, *JOB)}
         for name in channel.values:
+            if name in RETIRED:
+                continue  # the pipeline's settings say what took its place
             if name.startswith(env_names.JOB_PROPERTY_PREFIX) and name not in names:
                 hint = f"use {renamed[name]}" if name in renamed else "see docs/flink.md#settings"
                 raise SettingsError(f"unknown setting: environment variable {name} ({hint})")
         return
     for key in channel.values:
         group = key.split(".", 1)[0]
-        if key not in KNOWN and (group in GROUPS or channel.kind == FLAG):
+        if key not in KNOWN and key not in RETIRED and (group in GROUPS or channel.kind == FLAG):
             raise SettingsError(f"unknown setting {key} ({channel.kind})")
 
 

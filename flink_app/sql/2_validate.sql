@@ -1,4 +1,4 @@
--- Stage 2, validate: one JVM call per line (ParseClick) parses the JSON once and applies the
+-- Stage 2, validate: one JVM call per line (ParseClick, a table function) parses the JSON once and applies the
 -- event contract's rules and limits (augury/events.py, passed in as $contract_rules) to the
 -- record's bytes, in the contract's order, with its reasons. Invalid lines go to the dead letter
 -- with the rule they break. From here on `line` is the record's text (p.text): bytes that are
@@ -7,13 +7,13 @@
 -- view parsed (replay): every line, its fields, and reason (NULL when valid), as of the
 -- replay's start (the raw archive carries no arrival time).
 SELECT p.`text` AS line, p.reason AS reason, $contract_fields, p.event_time_ms AS event_time_ms
-FROM (SELECT parse_click(line, CAST($now_ms AS BIGINT), $contract_rules) AS p FROM arrived);
+FROM arrived, LATERAL TABLE(parse_click(line, CAST($now_ms AS BIGINT), $contract_rules)) AS p;
 
 -- view parsed (stream): the same as of each line's arrival, keeping the source's event time
 -- and processing time.
 SELECT p.`text` AS line, p.reason AS reason, $contract_fields, p.event_time_ms AS event_time_ms,
   event_time, pt
-FROM (SELECT event_time, pt, parse_click(line, arrival_time, $contract_rules) AS p FROM arrived);
+FROM arrived, LATERAL TABLE(parse_click(line, arrival_time, $contract_rules)) AS p;
 
 -- view invalid: lines that break the contract.
 SELECT reason, line AS `raw` FROM parsed WHERE reason IS NOT NULL;

@@ -25,3 +25,11 @@ FROM on_time AS ev LEFT JOIN per_second AS bk
 
 -- view human: the events that count.
 SELECT * FROM tagged WHERE NOT is_bot;
+
+-- view provisional (stream): every on-time event as soon as it arrives, with its verdict so far:
+-- a bot once its user has more than $bot_threshold events in its second so far. The early
+-- results count these (so they need not wait for the watermark); the first $bot_threshold events
+-- of a bot's second count as human there until the window's final result replaces them.
+SELECT *, COUNT(*) OVER (PARTITION BY user_id, second_ms ORDER BY pt
+  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) > $bot_threshold AS maybe_bot
+FROM on_time;

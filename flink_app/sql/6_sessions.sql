@@ -38,6 +38,6 @@ SELECT user_id, device_id, MIN(event_time_ms) AS start_ms, MAX(event_time_ms) AS
   SUBSTR(MIN(CONCAT(time_key, countrycode)), 21) AS countrycode
 FROM session_events GROUP BY user_id, device_id, window_start, window_end;
 
--- insert sink_write_sessions: each session's hash and its place in the sorted sets.
-INSERT INTO sink_write_sessions SELECT write_sessions(user_id, device_id, start_ms, end_ms,
-  events, first_event, last_event, countrycode) FROM sessions;
+-- insert redis_sessions: each session's hash and its place in the sorted sets.
+INSERT INTO redis_sessions SELECT user_id, device_id, start_ms, end_ms, events, first_event,
+  last_event, countrycode FROM sessions;

@@ -24,5 +24,5 @@ SELECT /*+ STATE_TTL('tags' = '36500d') */
   CAST(MIN(CURRENT_TIMESTAMP) AS STRING) AS since
 FROM tags;
 
--- insert sink_write_totals: the totals hash (each batch's newest values, never lowered).
-INSERT INTO sink_write_totals SELECT write_totals($total_fields, since) FROM totals;
+-- insert redis_totals: the totals hash (each batch's newest values; streaming: never lowered).
+INSERT INTO redis_totals SELECT $total_fields, since FROM totals;

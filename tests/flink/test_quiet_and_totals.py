@@ -1,7 +1,7 @@
 """Production-shaped streams: totals never go backwards, and a quiet period changes nothing.
 
 * While a stream with duplicates, bots, invalid and late events runs, a poller reads the totals
-  every 100 ms: no counter ever decreases (a changelog's retractions are never written), and
+  every 20 ms: no counter ever decreases (a changelog's retractions are never written), and
   the last read equals the reference.
 * A session spans a quiet period longer than every state TTL (a short dedupe horizon makes the
   test fast): the window's ``sessions`` count and every lateness decision equal an
@@ -61,7 +61,7 @@ def test_totals_never_decrease_while_the_stream_runs(platform_up: Any, tmp_path:
         while not done.is_set():
             if holder:
                 reads.append(holder[0].conn.hgetall(holder[0].keys.totals))
-            time.sleep(0.1)
+            time.sleep(0.02)  # the job writes the totals every flush interval (100 ms)
 
     result, run = start_files(job.STREAM, tmp_path / "in", tmp_path, lines, now_ms)
     holder.append(run)

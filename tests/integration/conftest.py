@@ -12,7 +12,7 @@ import redis
 
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
-from flink_app.redis_writer import RedisWriter
+from flink_app.redis_sink import SinkWriter, core, count
 
 
 @dataclass
@@ -35,27 +35,34 @@ def write_dataset(endpoints: Endpoints) -> Dataset:
     base = now // 60_000 * 60_000 - 5 * 60_000
     old = base - 120 * 60_000
     # A retention past the old window's age, so the trimming keeps it listed.
-    w = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=3 * 3600)
-    w.windows([
-        (old, 3, 1, 1, 0, True), (base, 40, 9, 4, 12, True),
-        (base + 60_000, 25, 7, 3, 0, True), (base + 120_000, 8, 3, None, 0, False),
-    ])  # fmt: skip
-    w.window_dims([
-        (base, "/home", 20, "pages"), (base, "/cart", 12, "pages"), (base, "/p/ü", 8, "pages"),
-        (base + 60_000, "/home", 5, "pages"), (base + 60_000, "/checkout", 20, "pages"),
-        (base + 120_000, "/cart", 8, "pages"), (old, "/old", 3, "pages"),
-        (base, "cc:US", 30, "hash"), (base, "cc:BE", 10, "hash"),
-        (base + 60_000, "cc:DE", 25, "hash"), (base + 120_000, "cc:US", 8, "hash"),
-        (base, "evt:page_view", 30, "hash"), (base, "evt:purchase", 10, "hash"),
-    ])  # fmt: skip
-    w.sessions([
-        ("u1", "phone", base + 1_000, base + 6_000, 2, "page_view", "page_view", "US"),
-        ("u1", "phone", base + 100_000, base + 190_000, 6, "page_view", "purchase", "US"),
-        ("u2", "web", base + 5_000, base + 50_000, 3, "app_open", "add_to_cart", "BE"),
-        ("u3", "web", base + 70_000, base + 770_000, 9, "page_view", "purchase", "DE"),
-        ("u4", "tab", old + 1_000, old + 2_000, 1, "page_view", "page_view", "FR"),
-    ])  # fmt: skip
-    w.totals({"accepted": 76, "invalid": 4, "duplicates": 2, "bot_events": 12, "late": 1})
+    with SinkWriter(endpoints.redis_url, keys, ttl_s=3 * 3600) as w:
+        final = {old: True, base: True, base + 60_000: True, base + 120_000: False}
+        w.windows([
+            core(old, True, 3, 1, 0), core(base, True, 40, 9, 12),
+            core(base + 60_000, True, 25, 7, 0),
+            core(base + 120_000, False, 8, 3, 0),  # the open window: early results
+            *(count(ws, final[ws], kind, field, n) for ws, field, n, kind in [
+                (base, "/home", 20, "pages"), (base, "/cart", 12, "pages"),
+                (base, "/p/ü", 8, "pages"), (base + 60_000, "/home", 5, "pages"),
+                (base + 60_000, "/checkout", 20, "pages"), (base + 120_000, "/cart", 8, "pages"),
+                (old, "/old", 3, "pages"), (base, "cc:US", 30, "hash"),
+                (base, "cc:BE", 10, "hash"), (base + 60_000, "cc:DE", 25, "hash"),
+                (base + 120_000, "cc:US", 8, "hash"), (base, "evt:page_view", 30, "hash"),
+                (base, "evt:purchase", 10, "hash"),
+            ]),
+        ])  # fmt: skip
+        w.sessions([
+            ("u1", "phone", base + 1_000, base + 6_000, 2, "page_view", "page_view", "US"),
+            ("u1", "phone", base + 100_000, base + 190_000, 6, "page_view", "purchase", "US"),
+            ("u2", "web", base + 5_000, base + 50_000, 3, "app_open", "add_to_cart", "BE"),
+            ("u3", "web", base + 70_000, base + 770_000, 9, "page_view", "purchase", "DE"),
+            ("u4", "tab", old + 1_000, old + 2_000, 1, "page_view", "page_view", "FR"),
+        ])  # fmt: skip
+        w.totals({"accepted": 76, "invalid": 4, "duplicates": 2, "bot_events": 12, "late": 1})
+    # Session counts as a job would leave them with more sessions than this dataset lists.
+    conn = redis.Redis.from_url(endpoints.redis_url)
+    for ws, n in ((old, 1), (base, 4), (base + 60_000, 3)):
+        conn.hset(keys.window(ws), "sessions", n)
     return Dataset(keys, base, old)
 
 

@@ -17,7 +17,7 @@ from augury.cloudwatch import JobMetricsPublisher, forward_emf
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
 from augury.resources import METRICS_NAMESPACE
-from flink_app.redis_writer import RedisWriter
+from flink_app.redis_sink import SinkWriter
 from localplatform import dashboard_png
 
 
@@ -50,7 +50,7 @@ def test_powertools_emf_lines_reach_cloudwatch(endpoints: Endpoints) -> None:
 def test_job_counters_are_published_as_interval_counts(endpoints: Endpoints) -> None:
     cw = endpoints.client("cloudwatch")
     keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
-    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120)
+    writer = SinkWriter(endpoints.redis_url, keys, ttl_s=120)
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
     writer.totals(
         {"accepted": 5, "invalid": 1, "duplicates": 0, "bot_events": 0, "late": 0}
@@ -65,6 +65,7 @@ def test_job_counters_are_published_as_interval_counts(endpoints: Endpoints) -> 
     assert _sum(cw, METRICS_NAMESPACE, "Accepted", dims) == 15  # 7 + 8, not the 20 total
     assert _sum(cw, METRICS_NAMESPACE, "Invalid", dims) == 2
     assert _sum(cw, METRICS_NAMESPACE, "BotEvents", dims) == 2
+    writer.close()
     conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
 
 

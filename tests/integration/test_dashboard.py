@@ -92,15 +92,13 @@ def test_totals_tiles_show_redis_totals(page: Any, api: Api) -> None:
 
 
 def test_charts_follow_new_results(page: Any, api: Api) -> None:
-    import redis
-
-    from flink_app.redis_writer import RedisWriter
+    from flink_app.redis_sink import SinkWriter, core
 
     rendered = int(page.evaluate("document.body.dataset.rendered"))
     b = api.data.base
-    RedisWriter(redis.Redis(connection_pool=api.conn.connection_pool), api.data.keys, 600).windows(
-        [(b + 120_000, 99, 3, None, 0, True)]
-    )  # the open window becomes final
+    url = "redis://{host}:{port}/{db}".format(**api.conn.connection_pool.connection_kwargs)
+    with SinkWriter(url, api.data.keys, 600, streaming=True) as writer:
+        writer.windows([core(b + 120_000, True, 99, 3, 0)])  # the open window becomes final
     page.wait_for_function(f"Number(document.body.dataset.rendered) > {rendered}", timeout=15_000)
     sel = f'#per-window circle.point[data-series="events"][data-window="{b + 120_000}"]'
     assert page.locator(sel).get_attribute("data-value") == "99"

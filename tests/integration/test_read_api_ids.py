@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from augury.redis_keys import session_id
-from flink_app.redis_writer import RedisWriter
+from flink_app.redis_sink import SinkWriter
 from lambdas.local_context import LocalContext
 from lambdas.read_api import handler
 from tests.integration.conftest import Api
@@ -26,6 +26,10 @@ IDS = ["a/b", "a b", "üsér-名前", "a|b", "100%", "50%2F"]
 DEVICE = "dev|1"
 
 
+def _url(api: Api) -> str:
+    return "redis://{host}:{port}/{db}".format(**api.conn.connection_pool.connection_kwargs)
+
+
 @pytest.fixture(scope="module")
 def starts(api: Api) -> dict[str, int]:
     """Each id's one session start (written under the module's own key prefix)."""
@@ -34,7 +38,8 @@ def starts(api: Api) -> dict[str, int]:
     rows = [
         (uid, DEVICE, s, s + 5_000, 2, "page_view", "purchase", "US") for uid, s in found.items()
     ]
-    RedisWriter(api.conn, api.data.keys, ttl_s=600).sessions(rows)
+    with SinkWriter(_url(api), api.data.keys, ttl_s=600) as writer:
+        writer.sessions(rows)
     return found
 
 
@@ -96,10 +101,11 @@ def test_a_decoded_slash_is_another_path(api: Api, starts: dict[str, int]) -> No
 def test_ids_that_once_shared_a_session_id_get_only_their_own(api: Api) -> None:
     """(``a|b``, ``c``) and (``a``, ``b|c``) in the same millisecond: two sessions, not one."""
     start = api.data.base + 300_000
-    RedisWriter(api.conn, api.data.keys, ttl_s=600).sessions([
-        ("x|y", "z", start, start + 1_000, 2, "page_view", "purchase", "BE"),
-        ("x", "y|z", start, start + 9_000, 7, "page_view", "page_view", "FR"),
-    ])  # fmt: skip
+    with SinkWriter(_url(api), api.data.keys, ttl_s=600) as writer:
+        writer.sessions([
+            ("x|y", "z", start, start + 1_000, 2, "page_view", "purchase", "BE"),
+            ("x", "y|z", start, start + 9_000, 7, "page_view", "page_view", "FR"),
+        ])  # fmt: skip
     for user_id, device_id, events in (("x|y", "z", 2), ("x", "y|z", 7)):
         status, body = get(api, f"/users/{quote(user_id, safe='')}/sessions")
         assert status == 200

@@ -1,7 +1,13 @@
-"""The Redis writer against the real server: layout, idempotency, TTLs."""
+"""The job's Redis writer (the Java sink's, run outside Flink) against the real server.
+
+Layout, idempotency, TTLs, retries, trimming, and the streaming rules: early results never go
+backwards and never touch a final window, the first final result overwrites them, and a later
+one only raises.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -13,20 +19,21 @@ import redis
 from augury import read_model
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys, session_id
-from flink_app.redis_writer import RedisWriter
+from flink_app.redis_sink import SinkError, SinkWriter, core, count
 from localplatform import procs, redis_server
 from localplatform.config import PlatformConfig
+from tests.unit.test_redis_keys import PARTS
 
 
 def test_writes_are_absolute_so_repeating_them_changes_nothing(endpoints: Endpoints) -> None:
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
     keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
-    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120,
-                         clock_ms=lambda: 42)  # fmt: skip
+    writer = SinkWriter(endpoints.redis_url, keys, ttl_s=120, clock_ms=lambda: 42)
 
     def write_all() -> None:
-        writer.windows([(60_000, 5, 3, 2, 11, True)])
-        writer.window_dims([(60_000, "evt:page_view", 4, "hash"), (60_000, "/p/ü", 3, "pages")])
+        writer.windows([core(60_000, True, 5, 3, 11),
+                        count(60_000, True, "hash", "evt:page_view", 4),
+                        count(60_000, True, "pages", "/p/ü", 3)])  # fmt: skip
         writer.sessions([("u1", "phone-1", 61_000, 65_000, 3, "page_view", "purchase", "BE")])
         writer.totals({"accepted": 5, "invalid": 1, "duplicates": 2, "bot_events": 11, "late": 0})
 
@@ -40,7 +47,7 @@ def test_writes_are_absolute_so_repeating_them_changes_nothing(endpoints: Endpoi
     assert again == snapshot
 
     assert conn.hgetall(keys.window(60_000)) == {
-        "events": "5", "users": "3", "sessions": "2", "bot_events": "11", "final": "1",
+        "events": "5", "users": "3", "sessions": "1", "bot_events": "11", "final": "1",
         "updated_ms": "42", "final_ms": "42", "evt:page_view": "4",
     }  # fmt: skip
     assert conn.zrange(keys.window_pages(60_000), 0, -1, withscores=True) == [("/p/ü", 3.0)]
@@ -52,6 +59,7 @@ def test_writes_are_absolute_so_repeating_them_changes_nothing(endpoints: Endpoi
     for key in first:
         assert (conn.ttl(key) == -1) == (key == keys.totals)
         conn.delete(key)
+    writer.close()
 
 
 def _free_port() -> int:
@@ -68,65 +76,76 @@ def test_a_batch_waits_for_redis_to_come_back_and_is_not_lost(
     port = _free_port()
     binary = redis_server.find_server(platform_up)
     assert binary is not None
-    sleeps: list[float] = []
-    server: list[int] = []
-
-    def sleep_then_start_redis(seconds: float) -> None:
-        sleeps.append(seconds)
-        if not server:  # Redis comes back during the first backoff
-            server.append(procs.spawn(
-                [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-                pid_file=tmp_path / "redis.pid", log_file=tmp_path / "redis.log",
-                env={}, cwd=tmp_path,
-            ))  # fmt: skip
-            deadline = time.monotonic() + 10
-            while not procs.port_open("127.0.0.1", port) and time.monotonic() < deadline:
-                time.sleep(0.05)
-
     keys = Keys("augury:test:down:")
-    writer = RedisWriter(redis.Redis(port=port, socket_connect_timeout=1), keys, ttl_s=120,
-                         sleep=sleep_then_start_redis)  # fmt: skip
+    writer = SinkWriter(f"redis://127.0.0.1:{port}/0", keys, ttl_s=120, backoff_ms=100)
+    started: list[int] = []
+
+    def start_redis_later() -> None:
+        time.sleep(1.5)  # the writer is retrying by now
+        started.append(procs.spawn(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+            pid_file=tmp_path / "redis.pid", log_file=tmp_path / "redis.log", env={}, cwd=tmp_path,
+        ))  # fmt: skip
+
+    thread = threading.Thread(target=start_redis_later)
+    thread.start()
     try:
         writer.totals({"accepted": 7, "invalid": 1, "duplicates": 0, "bot_events": 0, "late": 0})
-        assert sleeps and server
+        thread.join()
+        assert started and writer.last_retries > 0
         conn = redis.Redis(port=port, decode_responses=True)
         assert conn.hgetall(keys.totals)["accepted"] == "7"
     finally:
+        thread.join()
+        writer.close()
         procs.stop_recorded(tmp_path / "redis.pid", timeout_s=5)
 
 
 def test_after_the_give_up_time_the_error_surfaces() -> None:
-    writer = RedisWriter(redis.Redis(port=_free_port(), socket_connect_timeout=1), Keys(),
-                         ttl_s=120, give_up_s=0, sleep=lambda s: None)  # fmt: skip
-    with pytest.raises(redis.ConnectionError):
+    url = f"redis://127.0.0.1:{_free_port()}/0"
+    with (
+        SinkWriter(url, Keys(), ttl_s=120, give_up_ms=0) as writer,
+        pytest.raises(SinkError, match="unreachable"),
+    ):
         writer.totals({"accepted": 1, "invalid": 0, "duplicates": 0, "bot_events": 0, "late": 0})
 
 
 def test_streaming_window_results_never_hide_the_session_count(endpoints: Endpoints) -> None:
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
     keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
-    clock = iter([1_000, 2_000, 3_000])
-    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120,
-                         clock_ms=lambda: next(clock))  # fmt: skip
-    writer.windows([(60_000, 3, 2, None, 0, False)])  # early result: sessions absent -> 0
+    clock = iter([1_000, 2_000, 3_000, 4_000])
+    writer = SinkWriter(endpoints.redis_url, keys, ttl_s=120, streaming=True,
+                        clock_ms=lambda: next(clock))  # fmt: skip
+    writer.windows([core(60_000, False, 3, 2, 0)])  # early result: sessions absent -> 0
     assert conn.hget(keys.window(60_000), "sessions") == "0"
     assert conn.hget(keys.window(60_000), "final_ms") is None  # not final yet
-    writer.window_dims([(60_000, "sessions", 4, "hash")])  # sessions closed
-    writer.windows([(60_000, 9, 5, None, 1, True)])  # the final result keeps them
+    # Four sessions that started in the window close: its sessions are the index's count.
+    writer.sessions([(f"u{i}", "d", 60_000 + i, 200_000, 2, "a", "b", "BE") for i in range(4)])
+    writer.sessions(
+        [
+            ("u9", "d", 119_999, 200_000, 2, "a", "b", "BE"),
+            ("u9", "d", 120_000, 200_000, 2, "a", "b", "BE"),
+        ]
+    )  # the next window's
+    writer.windows([core(60_000, True, 9, 5, 1)])  # the final result keeps them
     assert conn.hgetall(keys.window(60_000)) == {
-        "events": "9", "users": "5", "sessions": "4", "bot_events": "1", "final": "1",
-        "updated_ms": "2000", "final_ms": "2000",
+        "events": "9", "users": "5", "sessions": "5", "bot_events": "1", "final": "1",
+        "updated_ms": "4000", "final_ms": "4000",
     }  # fmt: skip
-    writer.windows([(60_000, 9, 5, None, 1, True)])  # a restored job writes it again
-    assert conn.hmget(keys.window(60_000), "updated_ms", "final_ms") == ["3000", "2000"]
+    assert conn.hget(keys.window(120_000), "sessions") == "1"
+    writer.close()
+    restored = SinkWriter(endpoints.redis_url, keys, ttl_s=120, streaming=True,
+                          clock_ms=lambda: 5_000)  # fmt: skip
+    restored.windows([core(60_000, True, 9, 5, 1)])  # a restored job writes it again
+    assert conn.hmget(keys.window(60_000), "updated_ms", "final_ms") == ["5000", "4000"]
+    restored.close()
     conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
 
 
 def test_totals_never_go_backwards_and_take_one_round_trip(endpoints: Endpoints) -> None:
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
     keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
-    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120,
-                         monotonic=True)  # a streaming job's writer  # fmt: skip
+    writer = SinkWriter(endpoints.redis_url, keys, ttl_s=120, streaming=True)  # a job's
     newer = {"accepted": 20, "invalid": 3, "duplicates": 5, "bot_events": 2, "late": 1}
     older = {"accepted": 12, "invalid": 3, "duplicates": 0, "bot_events": 2, "late": 0}
     before = conn.info("commandstats")
@@ -139,47 +158,82 @@ def test_totals_never_go_backwards_and_take_one_round_trip(endpoints: Endpoints)
 
     assert calls(after, "eval") - calls(before, "eval") == 2  # one command per write ...
     assert calls(after, "script|exists") == calls(before, "script|exists")  # ... none before
-    writer.totals(older, since="run-1")  # a retraction row, or an update that reaches Redis late
+    writer.totals(older, since="run-1")  # an update that reaches Redis late
     assert conn.hgetall(keys.totals) == {"since": "run-1", **{k: str(v) for k, v in newer.items()}}
     writer.totals({**newer, "duplicates": 6}, since="run-1")
     assert conn.hget(keys.totals, "duplicates") == "6"
     writer.totals(older, since="run-2")  # a job started without state: new totals
     assert conn.hgetall(keys.totals) == {"since": "run-2", **{k: str(v) for k, v in older.items()}}
-    RedisWriter(conn, keys, ttl_s=120).totals(older, since="replay")  # a replay sets its own
+    writer.close()
+    with SinkWriter(endpoints.redis_url, keys, ttl_s=120) as replay:  # a replay sets its own
+        replay.totals(older, since="replay")
     assert conn.hget(keys.totals, "since") == "replay"
     conn.delete(keys.totals)
 
 
-def test_a_streaming_window_is_never_lowered_a_replay_sets_it(endpoints: Endpoints) -> None:
+def _window(conn: Any, keys: Keys, ws: int) -> tuple[dict[str, str], list[tuple[str, float]]]:
+    got = conn.hgetall(keys.window(ws))
+    for volatile in ("updated_ms", "final_ms"):
+        got.pop(volatile, None)
+    return got, conn.zrange(keys.window_pages(ws), 0, -1, withscores=True)
+
+
+def test_early_results_never_go_backwards_and_the_first_final_overwrites_them(
+    endpoints: Endpoints,
+) -> None:
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
     keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
-    stream = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120,
-                         monotonic=True)  # fmt: skip
-    stream.windows([(60_000, 40, 9, None, 2, True)])
-    stream.window_dims([(60_000, "evt:page_view", 30, "hash"), (60_000, "/a", 12, "pages")])
-    # The window fired again after its state was lost (a restart after a quiet period): less.
-    stream.windows([(60_000, 1, 1, None, 0, False)])
-    stream.window_dims([(60_000, "evt:page_view", 1, "hash"), (60_000, "/a", 1, "pages"),
-                        (60_000, "/b", 1, "pages")])  # fmt: skip
-    got = conn.hgetall(keys.window(60_000))
-    assert (got["events"], got["users"], got["bot_events"], got["final"]) == ("40", "9", "2", "1")
-    assert got["evt:page_view"] == "30"
-    assert conn.zrange(keys.window_pages(60_000), 0, -1, withscores=True) == [
-        ("/b", 1.0), ("/a", 12.0)]  # fmt: skip
-    replay = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120)
-    replay.windows([(60_000, 39, 9, 4, 2, True)])
-    assert conn.hget(keys.window(60_000), "events") == "39"
+    ws = 60_000
+    stream = SinkWriter(endpoints.redis_url, keys, ttl_s=120, streaming=True)
+    # Counts so far, with the bot verdicts so far: the third early result is older than the
+    # second (an update that reaches Redis late): nothing goes backwards.
+    for events, pages in ((10, 4), (25, 9), (12, 5)):
+        stream.windows([core(ws, False, events, 3, 0),
+                        count(ws, False, "hash", "evt:buy", events),
+                        count(ws, False, "pages", "/a", pages)])  # fmt: skip
+    assert _window(conn, keys, ws) == (
+        {"events": "25", "users": "3", "bot_events": "0", "final": "0", "sessions": "0",
+         "evt:buy": "25"}, [("/a", 9.0)])  # fmt: skip
+    # The final result: 11 of those events turned out to be a bot's second, among them every
+    # visit of /a: its exact counts replace the early ones, and a count of 0 removes a field.
+    stream.windows([core(ws, True, 14, 2, 11), count(ws, True, "hash", "evt:buy", 14),
+                    count(ws, True, "pages", "/a", 0),
+                    count(ws, True, "pages", "/b", 2)])  # fmt: skip
+    final = ({"events": "14", "users": "2", "bot_events": "11", "final": "1", "sessions": "0",
+              "evt:buy": "14"}, [("/b", 2.0)])  # fmt: skip
+    assert _window(conn, keys, ws) == final
+    # An early result that reaches the writer after the final one changes nothing.
+    stream.windows([core(ws, False, 30, 5, 0), count(ws, False, "pages", "/a", 30)])
+    assert _window(conn, keys, ws) == final
+    # The final comes in parts (the window's fields after its core): each part overwrites.
+    ws2 = 120_000
+    stream.windows([core(ws2, False, 5, 1, 0), count(ws2, False, "hash", "cc:BE", 5)])
+    stream.windows([core(ws2, True, 3, 1, 2)])
+    stream.windows([count(ws2, True, "hash", "cc:BE", 3)])
+    assert conn.hget(keys.window(ws2), "cc:BE") == "3"
+    stream.close()
+    # A window that was final before this writer (a restored job writing it again, or a
+    # window fired again after its state expired, with less): its final counts only rise.
+    restored = SinkWriter(endpoints.redis_url, keys, ttl_s=120, streaming=True)
+    restored.windows([core(ws, True, 1, 1, 0), count(ws, True, "hash", "evt:buy", 1),
+                      count(ws, True, "pages", "/b", 1),
+                      count(ws, True, "pages", "/c", 1)])  # fmt: skip
+    assert _window(conn, keys, ws) == (final[0], [("/c", 1.0), ("/b", 2.0)])
+    restored.close()
+    with SinkWriter(endpoints.redis_url, keys, ttl_s=120) as replay:  # a replay sets its own
+        replay.windows([core(ws, True, 13, 2, 11)])
+    assert conn.hget(keys.window(ws), "events") == "13"
     conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
 
 
 def test_sorted_sets_keep_only_members_within_the_retention(endpoints: Endpoints) -> None:
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
     keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
-    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=60)
+    writer = SinkWriter(endpoints.redis_url, keys, ttl_s=60)
     month_ago = 1_700_000_000_000  # a replay of old data: its results stay listed
     for minute in range(5):
         ws = month_ago + minute * 60_000
-        writer.windows([(ws, 1, 1, 1, 0, True)])
+        writer.windows([core(ws, True, 1, 1, 0)])
         writer.sessions([("u", "d", ws + 1, ws + 2, 2, "a", "b", "BE")])
     assert conn.zcard(keys.windows) == 2  # the newest and the one a retention before it
     assert conn.zcard(keys.sessions) == conn.zcard(keys.user_sessions("u")) == 2
@@ -191,17 +245,37 @@ def test_sorted_sets_keep_only_members_within_the_retention(endpoints: Endpoints
         session_id("v", "d", newest + 30_001),
     ]
     assert conn.zcard(keys.user_sessions("u")) == 2  # trimmed by its own user's writes only
+    writer.close()
     conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
 
 
 def test_ids_with_the_separator_make_two_sessions(endpoints: Endpoints) -> None:
     conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
     keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
-    writer = RedisWriter(redis.Redis.from_url(endpoints.redis_url), keys, ttl_s=120)
-    writer.sessions([("a|b", "c", 1_000, 2_000, 2, "x", "y", "BE"),
-                     ("a", "b|c", 1_000, 3_000, 3, "x", "z", "FR")])  # fmt: skip
+    with SinkWriter(endpoints.redis_url, keys, ttl_s=120) as writer:
+        writer.sessions([("a|b", "c", 1_000, 2_000, 2, "x", "y", "BE"),
+                         ("a", "b|c", 1_000, 3_000, 3, "x", "z", "FR")])  # fmt: skip
     assert conn.zcard(keys.sessions) == 2
     for user, device, end in (("a|b", "c", 2_000), ("a", "b|c", 3_000)):
         (mine,) = read_model.user_sessions(conn, keys, user)
         assert (mine.user_id, mine.device_id, mine.end_ms) == (user, device, end)
     conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
+
+
+def test_the_sink_names_every_key_as_redis_keys_does(endpoints: Endpoints) -> None:
+    """The Java writer builds key names from ``augury.redis_keys``' layout, ids escaped alike."""
+    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
+    keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:{{x}}:")  # a brace in the prefix, too
+    parts = [*PARTS, "😀|", "{user_id}"]
+    rows = [(u, d, s, s + 1, 1, "a", "b", "BE") for u in parts for d in parts for s in (1, 2)]
+    with SinkWriter(endpoints.redis_url, keys, ttl_s=120) as writer:
+        writer.sessions(rows)
+        writer.windows([core(60_000, True, 1, 1, 0)])
+        writer.totals({"accepted": 1, "invalid": 0, "duplicates": 0, "bot_events": 0, "late": 0})
+    expected = {keys.session(session_id(u, d, s)) for u, d, s, *_ in rows}
+    expected |= {keys.user_sessions(u) for u in parts}
+    expected |= {keys.sessions, keys.window(0), keys.window(60_000), keys.windows, keys.totals}
+    got = set(conn.scan_iter(match=f"{keys.prefix.replace('{', '[{]')}*", count=1000))
+    assert got == expected
+    assert set(conn.zrange(keys.sessions, 0, -1)) == {session_id(u, d, s) for u, d, s, *_ in rows}
+    conn.delete(*got)

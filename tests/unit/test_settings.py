@@ -24,7 +24,7 @@ from augury.settings import (
 def test_defaults() -> None:
     p = PIPELINE_DEFAULTS
     assert (p.window_ms, p.session_gap_ms, p.watermark_delay_ms, p.early_fire_ms) == (
-        60_000, 60_000, 5_000, 5_000,
+        60_000, 60_000, 5_000, 100,
     )  # fmt: skip
     assert (p.bot_threshold, p.dedupe_horizon_ms, p.ttl_s, p.key_prefix) == (
         10, 600_000, 86_400, "augury:",
@@ -66,12 +66,13 @@ def test_the_settings_round_trip_through_each_channel() -> None:
         (cdk_context({"bot_threshold": 2.5}),
          "CDK context key bot_threshold=2.5 is not an integer"),
         (flags({"sink.redis.key.prefix": "a b"}), "flag --set sink.redis.key.prefix='a b' must"),
+        (environment({"AUGURY_EARLY_FIRE_MS": "5"}),
+         "environment variable AUGURY_EARLY_FIRE_MS='5' must be between 10 and 60000"),
         (environment({"AUGURY_EARLY_FIRE_SECONDS": "7"}),
-         "environment variable AUGURY_WINDOW_SECONDS=60 is not a multiple of environment "
-         "variable AUGURY_EARLY_FIRE_SECONDS=7"),
-        (cdk_context({"window_seconds": "7"}),
-         "CDK context key window_seconds=7 is not a multiple of CDK context key "
-         "early_fire_seconds=5"),
+         "environment variable AUGURY_EARLY_FIRE_SECONDS is retired: early results now follow "
+         "every event as it arrives and are written at least every AUGURY_EARLY_FIRE_MS"),
+        (flags({"windows.early.fire.seconds": "7"}),
+         "flag --set windows.early.fire.seconds is retired"),
     ],
 )  # fmt: skip
 def test_one_error_names_the_setting_as_its_channel_spells_it(channel: object,
@@ -85,7 +86,6 @@ def test_the_totals_type_has_exactly_the_totals_fields() -> None:
     assert tuple(f.name for f in dataclasses.fields(Totals)) == TOTAL_FIELDS
 
 
-def test_a_window_shorter_than_the_early_fire_interval_has_final_results_only() -> None:
-    p = PipelineSettings.from_env({"AUGURY_WINDOW_SECONDS": "3"})
-    assert p.early_step_ms == p.window_ms == 3_000
-    assert PIPELINE_DEFAULTS.early_step_ms == 5_000
+def test_any_window_size_works_with_early_results() -> None:
+    p = PipelineSettings.from_env({"AUGURY_WINDOW_SECONDS": "7", "AUGURY_EARLY_FIRE_MS": "250"})
+    assert (p.window_ms, p.early_fire_ms) == (7_000, 250)

@@ -22,7 +22,7 @@ def test_defaults() -> None:
     p = s.pipeline
     assert s.source_type == "kinesis" and s.start_position == "LATEST"
     assert p.window_ms == 60_000 and p.session_gap_ms == 60_000
-    assert p.watermark_delay_ms == 5_000 and p.early_fire_ms == 5_000
+    assert p.watermark_delay_ms == 5_000 and p.early_fire_ms == 100
     assert p.dedupe_horizon_ms == 600_000 and p.bot_threshold == 10
     assert p.key_prefix == "augury:" and p.ttl_s == 86_400
 

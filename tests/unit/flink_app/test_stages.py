@@ -52,7 +52,7 @@ def test_streaming_and_replay_define_the_same_views_and_sinks() -> None:
         return {st.name for n in stages.names() for st in stages.load(n).for_mode(mode)
                 if st.kind != "insert"}  # fmt: skip
 
-    stream_only = {"seen", "classified", "late", "window_sessions"}
+    stream_only = {"seen", "classified", "late", "provisional", "early_fields", "window_early"}
     assert views(job.STREAM) - stream_only == views(job.REPLAY)
 
 
@@ -100,7 +100,8 @@ def test_the_settings_reach_the_sql() -> None:
     s = settings.load(env={}, flag_values={"sessions.gap.seconds": "90",
                                            "windows.bot.threshold": "25",
                                            "windows.watermark.delay.seconds": "7",
-                                           "windows.size.seconds": "30"})  # fmt: skip
+                                           "windows.size.seconds": "30",
+                                           "windows.early.fire.ms": "250"})  # fmt: skip
     replay, stream = _rendered(s, job.REPLAY), _rendered(s, job.STREAM)
     assert "event_time_ms - prev_ms > 90000" in replay["view session_events"]
     assert "> 25 AS is_bot" in replay["view tagged"] and "> 25 AS is_bot" in stream["view tagged"]
@@ -108,14 +109,17 @@ def test_the_settings_reach_the_sql() -> None:
     classified = stream["view classified"]
     assert "LEAST(ws + 30000, event_time_ms + 90000 + 1) - 1 AS closes_ms" in classified
     assert "closes_ms <= max_seen_ms - 7000" in classified
-    assert f"STATE_TTL('sessions' = '{s.pipeline.ttl_s}s')" in stream["view window_sessions"]
+    assert "> 25 AS maybe_bot" in stream["view provisional"]
     assert "0 00:01:30.001" in stream["view session_events"]  # gap + 1 ms: 90 s apart stays one
-    assert (
-        "CUMULATE" in stream["view window_core"] and "0 00:00:30.000" in stream["view window_core"]
-    )
+    final = stream["view window_final"]
+    assert "TUMBLE(TABLE final_fields" in final and "0 00:00:30.000" in final
     assert "event_time - INTERVAL '0 00:00:07.000'" in stream["table raw_lines"]
-    assert f"write_totals({', '.join(TOTAL_FIELDS)}, since)" in replay["insert sink_write_totals"]
-    assert "CONCAT('evt:', client_event)" in stream["view window_dims"]
+    assert f"SELECT {', '.join(TOTAL_FIELDS)}, since FROM totals" in replay["insert redis_totals"]
+    assert "CONCAT('evt:', client_event)" in stream["view early_fields"]
+    assert "CONCAT('evt:', client_event)" in replay["view final_fields"]
+    sinks = stream["table redis_windows"] + stream["table redis_sessions"]
+    assert "'flush.interval' = '250 ms'" in sinks and "'window' = '30000 ms'" in sinks
+    assert "'mode' = 'stream'" in sinks and "'mode' = 'replay'" in replay["table redis_totals"]
 
 
 def test_kinesis_source_for_localstack_and_for_aws() -> None:

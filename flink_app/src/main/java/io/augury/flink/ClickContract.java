@@ -142,6 +142,41 @@ public final class ClickContract {
         });
     }
 
+    /** What this thread judged last: the functions of one record run one after the other. */
+    private static final class Last {
+        String rulesJson;
+        ClickContract contract;
+        byte[] record;
+        Long nowMs;
+        Verdict verdict;
+    }
+
+    private static final ThreadLocal<Last> LAST = ThreadLocal.withInitial(Last::new);
+
+    /**
+     * The verdict on {@code record} as of {@code nowMs} under {@code rulesJson}: the streaming job
+     * asks twice for each record (its event time for the watermark, then its fields), so the
+     * thread's last verdict is kept and given again for the same bytes and time; the rules are
+     * looked up once per thread, not once per record.
+     */
+    public static Verdict judge(String rulesJson, byte[] record, Long nowMs) {
+        Last last = LAST.get();
+        if (last.rulesJson != rulesJson && !rulesJson.equals(last.rulesJson)) {
+            last.contract = of(rulesJson);
+            last.rulesJson = rulesJson;
+            last.record = null;
+        }
+        if (last.record != null && java.util.Objects.equals(last.nowMs, nowMs)
+                && java.util.Arrays.equals(last.record, record)) {
+            return last.verdict;
+        }
+        Verdict v = last.contract.check(record, nowMs);
+        last.record = record == null ? null : record.clone();
+        last.nowMs = nowMs;
+        last.verdict = v;
+        return v;
+    }
+
     /** The number of string fields a {@link Verdict} carries. */
     public int fieldCount() {
         return fields.size();

@@ -16,7 +16,7 @@ import org.apache.flink.table.functions.ScalarFunction;
  */
 public final class ClickTime extends ScalarFunction {
     public long eval(byte[] record, Long nowMs, String rulesJson) {
-        ClickContract.Verdict v = ClickContract.of(rulesJson).check(record, nowMs);
+        ClickContract.Verdict v = ClickContract.judge(rulesJson, record, nowMs);
         return v.reason == null ? v.eventTimeMs : 0L;
     }
 

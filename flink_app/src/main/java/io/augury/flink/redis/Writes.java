@@ -1,0 +1,15 @@
+package io.augury.flink.redis;
+
+import java.io.IOException;
+
+/**
+ * Results of one kind waiting to be written: rows are added as they arrive (an updating result
+ * keeps only its newest value per key) and written together, pipelined, in one or two round trips.
+ */
+interface Writes {
+    /** Keys (windows, sessions, counters) waiting. */
+    int size();
+
+    /** Write everything waiting, then forget it. {@code nowMs}: the time of the write. */
+    void flush(RetryingRedis redis, long nowMs) throws IOException, InterruptedException;
+}
