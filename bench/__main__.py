@@ -6,12 +6,22 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bench import clickgen, flink_replay, freshness, harness, read_api, redis_soak, redis_writes
+from bench import (
+    clickgen,
+    flink_replay,
+    freshness,
+    harness,
+    read_api,
+    redis_sink,
+    redis_soak,
+    stream_capacity,
+)
 
 BENCHMARKS: dict[str, Callable[[], harness.BenchResult]] = {
-    "redis_writes": redis_writes.run,
+    "redis_sink": redis_sink.run,
     "clickgen": clickgen.run,
     "flink_replay": flink_replay.run,
+    "stream_capacity": stream_capacity.run,
     "freshness": freshness.run,
     "read_api": read_api.run,
     "redis_soak": redis_soak.run,

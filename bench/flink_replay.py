@@ -1,10 +1,14 @@
-"""Replay throughput of the Flink job on a generated file of raw events.
+"""Replay throughput of the Flink job on generated files of raw events.
 
 Variants, all in this process tree on the same file:
-- the naive baseline: read the file in Python, validate each event and write Redis per event
-  (the style of a simple Kafka-to-Redis consumer);
-- a parse-only Flink scan (validation SQL, count the rows);
-- the full replay (validate, dedupe, bots, sessions, windows, Redis).
+- the baseline: a parse-only Flink scan (the job's source and validate stages, counted into a
+  blackhole): what reading and judging every record costs, start-up included;
+- the full replay (validate, dedupe, bots, sessions, windows, totals, Redis), on the same local
+  Flink; the target is at most twice the scan's time;
+- DuckDB doing the same stages on the same file (``bench/duckdb_replay.py``), without Redis.
+
+Each file is generated once (``bench/data/``): 2 million events by default, and 10 million with
+``AUGURY_BENCH_EVENTS=10000000`` (start-up weighs less there).
 """
 
 from __future__ import annotations
@@ -19,17 +23,15 @@ from pathlib import Path
 import redis
 
 from augury import env as env_names
-from augury import events as contract
 from augury.endpoints import Endpoints
-from augury.redis_keys import EVENT_FIELD_PREFIX, Keys
-from augury.settings import MINUTE_MS, PipelineSettings
+from augury.settings import MINUTE_MS
+from bench import duckdb_replay
 from bench.harness import BenchResult, Measurement, TreeRss
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 
 DATA_DIR = Path(__file__).parent / "data"
 EVENTS = int(os.environ.get(env_names.BENCH_EVENTS, "2000000"))
-SETTINGS = PipelineSettings.from_env()
 RATE = 2000
 
 
@@ -55,29 +57,8 @@ def input_file(events: int = EVENTS) -> tuple[Path, int]:
     return path, lines
 
 
-def naive(path: Path, lines: int, limit: int) -> Measurement:
-    """Python reads, validates and writes Redis one event at a time (first ``limit`` lines)."""
-    conn = redis.Redis.from_url(Endpoints.local().redis_url)
-    keys = Keys(f"augury:bench:{uuid.uuid4().hex[:6]}:")
-    now = int(time.time() * 1000)
-    start = time.perf_counter()
-    with path.open("rb") as fh:
-        for n, line in enumerate(fh):
-            if n >= limit:
-                break
-            ev = contract.validate(line, now)
-            if isinstance(ev, contract.ClickEvent):
-                ws = ev.event_time_ms - ev.event_time_ms % SETTINGS.window_ms
-                conn.hincrby(keys.window(ws), "events", 1)
-                conn.hincrby(keys.window(ws), EVENT_FIELD_PREFIX + ev.client_event, 1)
-    seconds = time.perf_counter() - start
-    for key in conn.scan_iter(f"{keys.prefix}*"):
-        conn.delete(key)
-    return Measurement("naive Python per-event (baseline)", min(limit, lines), seconds)
-
-
 def flink(path: Path, lines: int, parse_only: bool) -> Measurement:
-    """The Flink job (or only its validation scan) over the whole file."""
+    """The Flink job (or only its source and validate stages) over the whole file."""
     from flink_app import job, settings
 
     prefix = f"augury:bench:{uuid.uuid4().hex[:6]}:"
@@ -93,12 +74,12 @@ def flink(path: Path, lines: int, parse_only: bool) -> Measurement:
             job.apply(t_env, stage, job.REPLAY, params)
         t_env.execute_sql("CREATE TEMPORARY TABLE sink (n BIGINT) WITH ('connector'='blackhole')")
         t_env.execute_sql("INSERT INTO sink SELECT COUNT(*) FROM valid").wait()
-        label = "Flink parse-only scan"
+        label = "Flink parse-only scan (baseline)"
     else:
         job.build(t_env, s, job.REPLAY, str(dead), input_path=str(path)).execute().wait()
-        label = "Flink replay (end to end)"
-    shutil.rmtree(dead, ignore_errors=True)
+        label = "Flink replay, end to end"
     seconds = time.perf_counter() - start
+    shutil.rmtree(dead, ignore_errors=True)
     conn = redis.Redis.from_url(s.redis_url)
     for key in conn.scan_iter(f"{prefix}*", count=1000):
         conn.delete(key)
@@ -106,13 +87,23 @@ def flink(path: Path, lines: int, parse_only: bool) -> Measurement:
 
 
 def run() -> BenchResult:
-    """Naive baseline, parse-only scan and full replay on one file."""
+    """Parse-only scan, full replay and DuckDB on one file."""
     path, lines = input_file()
     result = BenchResult("flink_replay", "events/s", notes=f"{lines} events in {path.name}")
-    result.measurements.append(naive(path, lines, limit=min(lines, 200_000)))
+    print(f"[bench] parse-only scan of {path.name}", file=sys.stderr, flush=True)
     result.measurements.append(flink(path, lines, parse_only=True))
+    print("[bench] full replay", file=sys.stderr, flush=True)
     with TreeRss() as rss:
         result.measurements.append(flink(path, lines, parse_only=False))
+    print("[bench] DuckDB", file=sys.stderr, flush=True)
+    duck = duckdb_replay.replay(path)
+    result.measurements.append(Measurement("DuckDB, the same stages (no Redis)", lines,
+                                           duck["seconds"]))  # fmt: skip
+    scan, full = result.measurements[0].seconds, result.measurements[1].seconds
     result.peak_tree_rss_mb = round(rss.peak_mb, 1)
-    result.notes += f"; peak RSS of the replay's process tree (JVM included): {rss.peak_mb:.0f} MiB"
+    result.notes += (
+        f"; replay / scan time {full / scan:.2f} (target <= 2.0); replay / DuckDB time "
+        f"{full / duck['seconds']:.2f}; peak RSS of the replay's process tree (JVM included): "
+        f"{rss.peak_mb:.0f} MiB"
+    )
     return result

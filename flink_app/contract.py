@@ -52,7 +52,13 @@ def rules_json() -> str:
     )
 
 
+PIPELINE_FIELDS = ("event_id", "user_id", "device_id", "client_event", "countrycode", "page_url")
+"""The contract's fields the pipeline reads (event time comes from ParseClick itself): the rows
+carry these and no others, so that sorts, joins and shuffles move no more than they need."""
+
+
 def field_columns(parsed: str = "p") -> Sql:
-    """The contract's fields as columns of ParseClick's result ``parsed``, in contract order."""
-    return Sql(", ".join(f"{parsed}.`values`[{i + 1}] AS {f.name}"
-                         for i, f in enumerate(contract.FIELDS)))  # fmt: skip
+    """The fields the pipeline reads, as columns of ParseClick's result ``parsed``."""
+    index = {f.name: i + 1 for i, f in enumerate(contract.FIELDS)}
+    return Sql(", ".join(f"{parsed}.`values`[{index[name]}] AS {name}"
+                         for name in PIPELINE_FIELDS))  # fmt: skip

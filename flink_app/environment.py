@@ -27,6 +27,9 @@ def redis_url(settings: JobSettings) -> str:
     return redis_url_with_auth(settings, endpoints.secret_string)
 
 
+LOCAL_JVM_ARGS = "-XX:+UseParallelGC"
+
+
 def use_job_jar_in_flink_lib() -> None:
     """Put the job's jar on the local Flink's class path (as a jar in Flink's ``lib/``).
 
@@ -49,6 +52,9 @@ def use_job_jar_in_flink_lib() -> None:
         if not link.exists():
             link.symlink_to(jar.resolve())
     home = Path(pyflink.__file__).parent
+    # The local mini-cluster's JVM: the throughput collector (measured: the streaming job 24 %
+    # faster than with G1, the replay 12 %; pauses stay in milliseconds at these heap sizes).
+    os.environ.setdefault(env_names.JVM_ARGS, LOCAL_JVM_ARGS)
     os.environ.update({
         env_names.FLINK_HOME: str(home), env_names.FLINK_LIB_DIR: str(lib),
         env_names.FLINK_OPT_DIR: str(home / "opt"),
@@ -73,6 +79,8 @@ def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
     conf.set("table.exec.sink.upsert-materialize", "NONE")
     conf.set("table.optimizer.reuse-optimize-block-with-digest-enabled", "true")
     conf.set("pipeline.object-reuse", "true")
+    if batch:  # a replay sorts and hashes its whole input: more than the default 128 MiB
+        conf.set("taskmanager.memory.managed.size", "1g")
     conf.set("pipeline.name", "augury-replay" if batch else "augury-stream")
     if MANAGED_FLINK_PROPERTIES.exists():
         pass  # Managed Flink adds the zip's `jarfile` (run options) to the class path itself

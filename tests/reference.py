@@ -41,6 +41,9 @@ def replay(lines: Iterable[str], now_ms: int, keys: Keys | None = None,
            settings: PipelineSettings = PIPELINE_DEFAULTS) -> Result:  # fmt: skip
     """Validate, deduplicate, filter bots, sessionize and aggregate ``lines``.
 
+    Of the events with one ``event_id``, the earliest is kept, then the least by the fields the
+    job reads (``_dedupe_order``).
+
     ``lines`` are the archive's lines: each holds the records ``raw_archive.split_records``
     finds in it (none for a blank line, several for ``{...}{...}``), as the replay reads them.
     """
@@ -53,13 +56,19 @@ def replay(lines: Iterable[str], now_ms: int, keys: Keys | None = None,
             dead.append((result.reason, line))
         else:
             valid.append((result, line))
-    first: dict[str, tuple[contract.ClickEvent, str]] = {}
-    for ev, line in valid:
+    first: dict[str, contract.ClickEvent] = {}
+    for ev, _ in valid:
         kept = first.get(ev.event_id)
-        if kept is None or (ev.event_time_ms, line) < (kept[0].event_time_ms, kept[1]):
-            first[ev.event_id] = (ev, line)
-    deduped = [ev for ev, _ in first.values()]
+        if kept is None or _dedupe_order(ev) < _dedupe_order(kept):
+            first[ev.event_id] = ev
+    deduped = list(first.values())
     return _aggregate(deduped, dead, len(valid) - len(deduped), 0, keys, settings)
+
+
+def _dedupe_order(ev: contract.ClickEvent) -> tuple[Any, ...]:
+    """A replay keeps the earliest duplicate, then the least by the fields the job reads."""
+    page = (0, "") if ev.page_url is None else (1, ev.page_url)  # NULLS FIRST
+    return (ev.event_time_ms, ev.user_id, ev.device_id, ev.client_event, ev.countrycode, page)
 
 
 def stream(lines: Iterable[str], now_ms: int, keys: Keys | None = None,

@@ -34,11 +34,18 @@ FROM tagged AS ev CROSS JOIN UNNEST(ARRAY[
   ROW('pages', page_url)]) AS f(kind, field)
 WHERE f.field IS NOT NULL;
 
--- view window_final (replay): every window result once, final.
-SELECT ws, kind, field, COUNT(*) FILTER (WHERE NOT is_bot) AS n,
-  COUNT(DISTINCT user_id) FILTER (WHERE kind = 'core' AND NOT is_bot) AS users,
-  COUNT(*) FILTER (WHERE is_bot) AS bot_events
-FROM final_fields GROUP BY ws, kind, field;
+-- view window_final (replay): every window result once, final: each window's core (events,
+-- distinct users, bot events: from the users' seconds, fewer than the events), then the counts
+-- of its fields.
+SELECT second_ms - MOD(second_ms, $window_ms) AS ws, 'core' AS kind, '' AS field,
+  COALESCE(SUM(n) FILTER (WHERE n <= $bot_threshold), 0) AS n,
+  COUNT(DISTINCT user_id) FILTER (WHERE n <= $bot_threshold) AS users,
+  COALESCE(SUM(n) FILTER (WHERE n > $bot_threshold), 0) AS bot_events
+FROM per_second GROUP BY second_ms - MOD(second_ms, $window_ms)
+UNION ALL
+SELECT ws, kind, field, COUNT(*) FILTER (WHERE NOT is_bot), CAST(NULL AS BIGINT),
+  CAST(NULL AS BIGINT)
+FROM final_fields WHERE kind <> 'core' GROUP BY ws, kind, field;
 
 -- view window_final (stream): each window result, once the watermark passes the window's end.
 SELECT MIN(ws) AS ws, kind, field, COUNT(*) FILTER (WHERE NOT is_bot) AS n,
