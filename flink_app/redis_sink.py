@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from augury.redis_keys import TOTAL_FIELDS, Keys, layout_json
 from augury.resources import FLINK_JAR
+from augury.settings import PIPELINE_DEFAULTS
 
 CLI: Final = "io.augury.flink.redis.RedisWriterCli"
 
@@ -60,7 +61,7 @@ class SinkWriter:
     def __init__(self, url: str, keys: Keys, ttl_s: int, streaming: bool = False,
                  clock_ms: Callable[[], int] | None = None, give_up_ms: int = 300_000,
                  backoff_ms: int = 50, trim: bool = True,
-                 window_ms: int = 60_000) -> None:  # fmt: skip
+                 window_ms: int = PIPELINE_DEFAULTS.window_ms) -> None:  # fmt: skip
         java = shutil.which("java")
         if java is None:
             raise FileNotFoundError("java is not on PATH")
