@@ -188,13 +188,20 @@ def poll_windows(conn: Any, keys: Keys, produced: Produced, stop: threading.Even
 
 
 def visibility(produced: Produced, seen: dict[int, list[tuple[int, int, bool]]]
-               ) -> tuple[list[float], list[float]]:  # fmt: skip
-    """Per-event early and final freshness in seconds (events never visible are left out)."""
+               ) -> tuple[list[float], list[float], list[float]]:  # fmt: skip
+    """Per-event early and final freshness in seconds, and per-window closing delays.
+
+    Events never visible are left out; a window's closing delay is how long after its end
+    plus the watermark delay it was final.
+    """
     early: list[float] = []
     final: list[float] = []
+    closing: list[float] = []
     for start, sent in produced.by_window.items():
         polls = seen.get(start, [])
         final_at = next((t for t, _, f in polls if f), None)
+        if final_at is not None:
+            closing.append((final_at - start - WINDOW_MS - SETTINGS.watermark_delay_ms) / 1000)
         i = 0
         for k, sent_ms in enumerate(sorted(sent), start=1):
             while i < len(polls) and polls[i][1] < k:
@@ -203,7 +210,7 @@ def visibility(produced: Produced, seen: dict[int, list[tuple[int, int, bool]]]
                 early.append((polls[i][0] - sent_ms) / 1000)
             if final_at is not None:
                 final.append((final_at - sent_ms) / 1000)
-    return early, final
+    return early, final, closing
 
 
 def _stack_pids() -> list[int]:
@@ -269,9 +276,12 @@ def run() -> BenchResult:
         started = time.perf_counter()
         produce(endpoints, stream, producers, rate, TRAFFIC_S, produced)
         traffic_s = time.perf_counter() - started
-        # A marker past the last window's end closes it (its watermark passes the end).
+        # A marker past the last window's end closes it (its watermark passes the end). It is
+        # sent when its time comes: an event is never later than its arrival (the contract's
+        # clock-skew rule), so one stamped ahead would count at its arrival and close nothing.
         end = (int(time.time() * 1000) // WINDOW_MS + 1) * WINDOW_MS
         end += SETTINGS.watermark_delay_ms + 2_000
+        time.sleep(max(0.0, end / 1000 - time.time()))
         _, marker = _event(0, end)
         kinesis.put_record(StreamName=stream, Data=marker, PartitionKey="marker")
         deadline = time.monotonic() + 240
@@ -283,7 +293,7 @@ def run() -> BenchResult:
         stop.set()
         for t in threads:
             t.join(timeout=30)
-        early, final = visibility(produced, seen)
+        early, final, closing = visibility(produced, seen)
         settle = time.monotonic() + 30  # the totals aggregate may trail the windows a little
         while int(conn.hget(keys.totals, "accepted") or 0) < produced.count:
             if time.monotonic() > settle:
@@ -307,6 +317,7 @@ def run() -> BenchResult:
         "Kinesis put to read (baseline)": _stats(baseline),
         "early result in Redis": _stats(early),
         "final result in Redis": _stats(final),
+        "final result after its window's end + delay (windows)": _stats(closing),
     }
     result.peak_tree_rss_mb = round(peak["mb"], 1)
     result.notes = (

@@ -10,14 +10,15 @@ def test_an_event_is_visible_early_once_its_window_counts_it_and_final_with_the_
     produced = Produced(by_window={0: [1_000, 1_000, 2_000]})
     # polls: (time, events, final)
     seen = {0: [(1_500, 0, False), (3_000, 2, False), (9_000, 3, False), (66_000, 3, True)]}
-    early, final = visibility(produced, seen)
+    early, final, closing = visibility(produced, seen)
     assert early == [2.0, 2.0, 7.0]  # 1st and 2nd seen at 3.0 s, 3rd at 9.0 s
     assert final == [65.0, 65.0, 64.0]
+    assert closing == [(66_000 - 60_000 - 5_000) / 1000]  # the window's end + the delay: 1 s
 
 
 def test_events_never_shown_are_left_out() -> None:
-    early, final = visibility(Produced(by_window={0: [1_000]}), {0: [(2_000, 0, False)]})
-    assert early == [] and final == []
+    early, final, closing = visibility(Produced(by_window={0: [1_000]}), {0: [(2_000, 0, False)]})
+    assert early == [] and final == [] and closing == []
 
 
 def test_percentile_is_nearest_rank() -> None:
