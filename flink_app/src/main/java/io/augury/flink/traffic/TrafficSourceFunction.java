@@ -70,7 +70,9 @@ final class TrafficSourceFunction extends RichSourceFunction<RowData> {
             synchronized (ctx.getCheckpointLock()) {
                 if (now >= nextProbe) {
                     ctx.collect(row(probe(probes++, now), now));
-                    nextProbe += probeIntervalMs;
+                    // after a stall, the next probe on time again (no burst of probes sent the
+                    // same millisecond: a probe's send time names its page)
+                    nextProbe = Math.max(nextProbe + probeIntervalMs, now + 1);
                 }
                 long batchEnd = Math.min(due, count == 0 ? Long.MAX_VALUE : count);
                 while (sent < batchEnd && running) {
