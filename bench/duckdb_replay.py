@@ -79,8 +79,8 @@ def replay(path: Path, threads: int | None = None) -> dict[str, Any]:
     import duckdb
 
     started = time.perf_counter()
-    con = duckdb.connect(config={"threads": threads or os.cpu_count() or 1,
-                                 "enable_progress_bar": False})  # fmt: skip
+    con = duckdb.connect(config={"threads": threads or os.cpu_count() or 1})
+    con.execute("SET enable_progress_bar = false")
     con.execute(STAGES.format(path=str(path).replace("'", "''"), now_ms=int(time.time() * 1000),
                               bot_threshold=SETTINGS.bot_threshold, window_ms=SETTINGS.window_ms,
                               gap_ms=SETTINGS.session_gap_ms))  # fmt: skip

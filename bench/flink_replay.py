@@ -3,18 +3,21 @@
 Variants, all in this process tree on the same file:
 - the baseline: a parse-only Flink scan (the job's source and validate stages, counted into a
   blackhole): what reading and judging every record costs, start-up included;
-- the full replay (validate, dedupe, bots, sessions, windows, totals, Redis), on the same local
-  Flink; the target is at most twice the scan's time;
+- the full replay (validate, dedupe, bots, sessions, windows, totals, Redis); the target is at
+  most twice the scan's time. Each Flink variant runs in a Python process of its own, so each
+  starts its own JVM cold (neither inherits the other's warmed-up code);
 - DuckDB doing the same stages on the same file (``bench/duckdb_replay.py``), without Redis.
 
-Each file is generated once (``bench/data/``): 2 million events by default, and 10 million with
-``AUGURY_BENCH_EVENTS=10000000`` (start-up weighs less there).
+Each file is generated once (``bench/data/``): 2 million events for ``flink_replay`` (or
+``AUGURY_BENCH_EVENTS``), 10 million for ``flink_replay_10m`` (where start-up weighs less).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -86,15 +89,23 @@ def flink(path: Path, lines: int, parse_only: bool) -> Measurement:
     return Measurement(label, lines, seconds)
 
 
-def run() -> BenchResult:
-    """Parse-only scan, full replay and DuckDB on one file."""
-    path, lines = input_file()
+def _on_its_own(path: Path, lines: int, parse_only: bool) -> Measurement:
+    """:func:`flink` in a Python process (and so a JVM) of its own."""
+    variant = "scan" if parse_only else "replay"
+    done = subprocess.run([sys.executable, "-m", "bench.flink_replay", variant, str(path),
+                           str(lines)], stdout=subprocess.PIPE, text=True, check=True)  # fmt: skip
+    return Measurement(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run(events: int = EVENTS) -> BenchResult:
+    """Parse-only scan, full replay and DuckDB on one file of about ``events`` events."""
+    path, lines = input_file(events)
     result = BenchResult("flink_replay", "events/s", notes=f"{lines} events in {path.name}")
     print(f"[bench] parse-only scan of {path.name}", file=sys.stderr, flush=True)
-    result.measurements.append(flink(path, lines, parse_only=True))
+    result.measurements.append(_on_its_own(path, lines, parse_only=True))
     print("[bench] full replay", file=sys.stderr, flush=True)
     with TreeRss() as rss:
-        result.measurements.append(flink(path, lines, parse_only=False))
+        result.measurements.append(_on_its_own(path, lines, parse_only=False))
     print("[bench] DuckDB", file=sys.stderr, flush=True)
     duck = duckdb_replay.replay(path)
     result.measurements.append(Measurement("DuckDB, the same stages (no Redis)", lines,
@@ -107,3 +118,9 @@ def run() -> BenchResult:
         f"{rss.peak_mb:.0f} MiB"
     )
     return result
+
+
+if __name__ == "__main__":  # one Flink variant: python -m bench.flink_replay scan|replay FILE LINES
+    _, which, file, count = sys.argv
+    m = flink(Path(file), int(count), parse_only=which == "scan")
+    print(json.dumps({"name": m.name, "items": m.items, "seconds": m.seconds}))

@@ -44,10 +44,12 @@ class BenchResult:
     peak_tree_rss_mb: float | None = None
     latency: dict[str, dict[str, float]] = field(default_factory=dict)
     """Latency distributions (``n``, ``p50_s``, ``p99_s``, ``mean_s``), the first the baseline."""
+    latency_baseline: bool = True
+    """False when no distribution is a baseline (no ratios are reported then)."""
 
     def latency_ratios(self) -> dict[str, dict[str, float]]:
         """Each distribution's p50 and p99 divided by the baseline's."""
-        if not self.latency:
+        if not self.latency or not self.latency_baseline:
             return {}
         base = next(iter(self.latency.values()))
         return {

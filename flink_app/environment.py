@@ -91,7 +91,7 @@ def use_job_jar_in_flink_lib() -> None:
 
 
 def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
-    """A TableEnvironment in UTC with the job's parallelism, Python workers and functions."""
+    """A TableEnvironment in UTC with the job's parallelism, its jar and its Java functions."""
     use_job_jar_in_flink_lib()
     env_settings = (
         EnvironmentSettings.in_batch_mode() if batch else EnvironmentSettings.in_streaming_mode()

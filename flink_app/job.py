@@ -18,6 +18,7 @@ from pyflink.table import TableEnvironment
 
 from augury.endpoints import LOCALSTACK_CREDENTIALS
 from augury.redis_keys import COUNTRY_FIELD_PREFIX, EVENT_FIELD_PREFIX, TOTAL_FIELDS, layout_json
+from augury.settings import MINUTE_MS
 from flink_app import contract, stages
 from flink_app.environment import (
     configure_stream,
@@ -95,7 +96,9 @@ def parameters(s: JobSettings, mode: str, dead_letter: str, input_path: str | No
         # SESSION windows are half-open: gap + 1 ms keeps events exactly the gap apart together.
         "session_window_gap": Interval(p.session_gap_ms + 1),
         "bot_threshold": p.bot_threshold,
-        "result_ttl": f"{p.ttl_s}s",  # how long results live in Redis (a state TTL hint)
+        # how long a window's early counts are kept after their last change: the window, its
+        # delay and a minute (a state TTL hint: not the dedupe horizon, which can be shorter)
+        "early_state_ttl": f"{p.window_ms + p.watermark_delay_ms + MINUTE_MS} ms",
         "event_field_prefix": EVENT_FIELD_PREFIX,
         "country_field_prefix": COUNTRY_FIELD_PREFIX,
         "total_fields": Sql(", ".join(TOTAL_FIELDS)),

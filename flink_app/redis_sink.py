@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -55,13 +56,15 @@ class SinkWriter:
 
     ``clock_ms`` gives the time of each batch's write (``updated_ms``/``final_ms``; default: the
     JVM's clock); ``trim`` off keeps every sorted-set member (a benchmark's baseline);
-    ``window_ms``: the windows the sessions' writer counts sessions in.
+    ``window_ms``: the windows the sessions' writer counts sessions in; ``restored_from_ms``:
+    write as a writer restored from a checkpoint whose writer snapshot was taken then.
     """
 
     def __init__(self, url: str, keys: Keys, ttl_s: int, streaming: bool = False,
                  clock_ms: Callable[[], int] | None = None, give_up_ms: int = 300_000,
                  backoff_ms: int = 50, trim: bool = True,
-                 window_ms: int = PIPELINE_DEFAULTS.window_ms) -> None:  # fmt: skip
+                 window_ms: int = PIPELINE_DEFAULTS.window_ms,
+                 restored_from_ms: int | None = None) -> None:  # fmt: skip
         java = shutil.which("java")
         if java is None:
             raise FileNotFoundError("java is not on PATH")
@@ -69,12 +72,15 @@ class SinkWriter:
                 "mode": "stream" if streaming else "replay", "give-up-ms": give_up_ms,
                 "backoff-ms": backoff_ms, "trim": str(trim).lower(),
                 "window-ms": window_ms}  # fmt: skip
+        if restored_from_ms is not None:
+            args["restored-from-ms"] = restored_from_ms
         self.clock_ms = clock_ms
         flags = (x for k, v in args.items() for x in (f"--{k}", str(v)))
         cmd = [java, "-cp", classpath(), CLI, *flags]
+        # the JVM's complaints, kept for the error (closed in close())
+        self.stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True,
-                                     encoding="utf-8")  # fmt: skip
+                                     stderr=self.stderr, text=True, encoding="utf-8")  # fmt: skip
         self.last_retries = 0
 
     def _batch(self, write: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -86,7 +92,10 @@ class SinkWriter:
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
-            raise SinkError(f"the writer exited ({self.proc.wait()})")
+            code = self.proc.wait()
+            self.stderr.seek(0)
+            said = self.stderr.read()[-2000:].strip()
+            raise SinkError(f"the writer exited ({code})" + (f": {said}" if said else ""))
         answer = json.loads(line)
         if "error" in answer:
             raise SinkError(answer["error"])
@@ -112,6 +121,7 @@ class SinkWriter:
         if self.proc.stdin is not None:
             self.proc.stdin.close()
         self.proc.wait(timeout=30)
+        self.stderr.close()
 
     def __enter__(self) -> SinkWriter:
         return self

@@ -17,8 +17,9 @@ FROM provisional AS ev CROSS JOIN UNNEST(ARRAY[
 WHERE f.field IS NOT NULL AND (f.kind = 'core' OR NOT ev.maybe_bot);
 
 -- view window_early (stream): each window result so far, updated with every event (no waiting
--- for the watermark; the sink writes the newest every flush interval).
-SELECT ws, kind, field, COUNT(*) FILTER (WHERE NOT maybe_bot) AS n,
+-- for the watermark; the sink writes the newest every flush interval). Its state is kept for the
+-- window and its delay after its last change, however short the dedupe horizon.
+SELECT /*+ STATE_TTL('early_fields' = $early_state_ttl) */ ws, kind, field, COUNT(*) FILTER (WHERE NOT maybe_bot) AS n,
   COUNT(DISTINCT user_id) FILTER (WHERE kind = 'core' AND NOT maybe_bot) AS users,
   COUNT(*) FILTER (WHERE maybe_bot) AS bot_events
 FROM early_fields GROUP BY ws, kind, field;

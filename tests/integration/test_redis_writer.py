@@ -7,6 +7,7 @@ one only raises.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
@@ -74,20 +75,19 @@ def test_a_batch_waits_for_redis_to_come_back_and_is_not_lost(
     platform_up: PlatformConfig, tmp_path: Path
 ) -> None:
     port = _free_port()
-    binary = redis_server.find_server(platform_up)
-    assert binary is not None
     keys = Keys("augury:test:down:")
     writer = SinkWriter(f"redis://127.0.0.1:{port}/0", keys, ttl_s=120, backoff_ms=100)
     started: list[int] = []
+    # The port answers and hangs up until the writer has tried once; then Redis starts there.
+    gate = socket.create_server(("127.0.0.1", port))
 
-    def start_redis_later() -> None:
-        time.sleep(1.5)  # the writer is retrying by now
-        started.append(procs.spawn(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-            pid_file=tmp_path / "redis.pid", log_file=tmp_path / "redis.log", env={}, cwd=tmp_path,
-        ))  # fmt: skip
+    def start_redis_after_the_first_attempt() -> None:
+        conn, _ = gate.accept()
+        conn.close()
+        gate.close()
+        started.append(_spawn_redis(platform_up, tmp_path, port))
 
-    thread = threading.Thread(target=start_redis_later)
+    thread = threading.Thread(target=start_redis_after_the_first_attempt)
     thread.start()
     try:
         writer.totals({"accepted": 7, "invalid": 1, "duplicates": 0, "bot_events": 0, "late": 0})
@@ -97,6 +97,49 @@ def test_a_batch_waits_for_redis_to_come_back_and_is_not_lost(
         assert conn.hgetall(keys.totals)["accepted"] == "7"
     finally:
         thread.join()
+        writer.close()
+        procs.stop_recorded(tmp_path / "redis.pid", timeout_s=5)
+
+
+def _spawn_redis(platform: PlatformConfig, work: Path, port: int) -> int:
+    binary = redis_server.find_server(platform)
+    assert binary is not None
+    return procs.spawn([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+                       pid_file=work / "redis.pid", log_file=work / "redis.log", env={},
+                       cwd=work)  # fmt: skip
+
+
+def test_a_replica_that_takes_no_writes_yet_is_waited_for(
+    platform_up: PlatformConfig, tmp_path: Path
+) -> None:
+    """READONLY (a replica during a failover) is weather, not a bug: retried until promoted."""
+    port = _free_port()
+    _spawn_redis(platform_up, tmp_path, port)
+    conn = redis.Redis(port=port, decode_responses=True)
+    wait_until_up = time.monotonic() + 30
+    while True:
+        try:
+            conn.replicaof("127.0.0.1", _free_port())  # a replica of nothing: read-only
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < wait_until_up, "the private Redis did not start"
+            time.sleep(0.1)
+    keys = Keys("augury:test:ro:")
+    writer = SinkWriter(f"redis://127.0.0.1:{port}/0", keys, ttl_s=120, backoff_ms=100)
+
+    def promote_after_the_first_refusal() -> None:
+        while "errorstat_READONLY" not in conn.info("errorstats"):
+            time.sleep(0.05)
+        conn.replicaof("NO", "ONE")
+
+    thread = threading.Thread(target=promote_after_the_first_refusal, daemon=True)
+    thread.start()
+    try:
+        writer.sessions([("u-1", "d-1", 1_000, 2_000, 2, "page_view", "click", "BE")])
+        assert writer.last_retries > 0
+        assert conn.hget(keys.session(session_id("u-1", "d-1", 1_000)), "events") == "2"
+    finally:
+        thread.join(timeout=10)
         writer.close()
         procs.stop_recorded(tmp_path / "redis.pid", timeout_s=5)
 
@@ -223,6 +266,39 @@ def test_early_results_never_go_backwards_and_the_first_final_overwrites_them(
     with SinkWriter(endpoints.redis_url, keys, ttl_s=120) as replay:  # a replay sets its own
         replay.windows([core(ws, True, 13, 2, 11)])
     assert conn.hget(keys.window(ws), "events") == "13"
+    conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
+
+
+def test_a_restored_job_completes_a_final_it_wrote_in_parts(endpoints: Endpoints) -> None:
+    """The job stopped between two parts of a window's first final (its core, then its fields).
+
+    Restored from a checkpoint taken before that final, the job computes it again: the writer
+    overwrites what was written after the checkpoint's snapshot, so the speculative early
+    fields are replaced; a final written before the snapshot (a window fired again after its
+    state expired, with less) still only rises.
+    """
+    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
+    keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
+    old, ws = 60_000, 120_000
+    crashed = SinkWriter(endpoints.redis_url, keys, ttl_s=120, streaming=True,
+                         clock_ms=iter(range(1_000, 10_000, 1_000)).__next__)  # fmt: skip
+    crashed.windows([core(old, True, 9, 3, 0), count(old, True, "hash", "evt:buy", 9)])  # at 1000
+    crashed.windows([core(ws, False, 12, 2, 0), count(ws, False, "hash", "evt:buy", 12),
+                     count(ws, False, "pages", "/a", 12)])  # at 2000, early  # fmt: skip
+    crashed.windows([core(ws, True, 2, 1, 10)])  # at 3000: the final's first part, then a crash
+    crashed.close()
+    assert conn.hget(keys.window(ws), "evt:buy") == "12"  # the early, speculative count
+    restored = SinkWriter(
+        endpoints.redis_url, keys, ttl_s=120, streaming=True, restored_from_ms=2_500
+    )  # the snapshot: after 2000, before 3000
+    restored.windows([core(ws, True, 2, 1, 10), count(ws, True, "hash", "evt:buy", 2),
+                      count(ws, True, "pages", "/a", 0)])  # fmt: skip
+    assert _window(conn, keys, ws) == (
+        {"events": "2", "users": "1", "bot_events": "10", "final": "1", "sessions": "0",
+         "evt:buy": "2"}, [])  # fmt: skip
+    restored.windows([core(old, True, 1, 1, 0), count(old, True, "hash", "evt:buy", 1)])
+    assert conn.hmget(keys.window(old), "events", "evt:buy") == ["9", "9"]  # final before: kept
+    restored.close()
     conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
 
 

@@ -29,7 +29,7 @@ enum Kind {
             case WINDOWS:
                 return new WindowWrites(layout, ttlSeconds, streaming, trim);
             case SESSIONS:
-                return new SessionWrites(layout, ttlSeconds, trim, streaming, windowMs);
+                return new SessionWrites(layout, ttlSeconds, trim, windowMs);
             default:
                 return new TotalsWrites(layout, streaming);
         }

@@ -19,8 +19,11 @@ import java.util.Map;
  * <pre>
  * java -cp augury-flink-connectors.jar io.augury.flink.redis.RedisWriterCli \
  *     --url redis://127.0.0.1:6379/0 --layout JSON --ttl-seconds 86400 --mode stream|replay \
- *     [--trim true|false] [--give-up-ms N] [--backoff-ms N] [--window-ms 60000]
+ *     [--trim true|false] [--give-up-ms N] [--backoff-ms N] [--window-ms 60000] [--restored-from-ms N]
  * </pre>
+ *
+ * {@code --restored-from-ms}: write as a writer restored from a checkpoint whose writer snapshot
+ * was taken at that time ({@link Writes#restoredFrom}).
  *
  * Each input line is one batch, written as the sink writes a flush:
  * {@code {"write": "windows"|"sessions"|"totals", "rows": [[...], ...], "now_ms": N}} ({@code now_ms},
@@ -64,7 +67,13 @@ public final class RedisWriterCli {
             try {
                 JsonNode batch = MAPPER.readTree(line);
                 Kind kind = Kind.of(batch.get("write").asText());
-                Writes writes = writers.computeIfAbsent(kind, k -> k.writes(layout, ttl, streaming, trim, windowMs));
+                Writes writes = writers.computeIfAbsent(kind, k -> {
+                    Writes w = k.writes(layout, ttl, streaming, trim, windowMs);
+                    if (args.containsKey("restored-from-ms")) {
+                        w.restoredFrom(Long.parseLong(args.get("restored-from-ms")));
+                    }
+                    return w;
+                });
                 for (JsonNode row : batch.get("rows")) {
                     add(kind, writes, row);
                 }

@@ -14,7 +14,10 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * sent again on a new connection after a full-jitter exponential backoff (as
  * {@code augury/retry.py}), until it succeeds or {@code giveUpMs} have passed; then the error
  * surfaces (so Flink restarts the job from its last checkpoint: nothing is lost either way).
- * A command Redis rejects (a wrong type, a script error) is not retried: it is a bug, not weather.
+ * Replies that say Redis cannot take writes for now (loading its data, a replica during a
+ * failover, a busy script, out of memory until keys expire) are retried the same way: every write
+ * is absolute, so sending a pipeline again is safe. A command Redis rejects otherwise (a wrong
+ * type, a script error) is not retried: it is a bug, not weather.
  */
 final class RetryingRedis implements AutoCloseable {
     /** Sleeps between attempts; tests give their own. */
@@ -23,6 +26,18 @@ final class RetryingRedis implements AutoCloseable {
     }
 
     private static final long CAP_MS = 5_000;
+    /** Error replies of a Redis that cannot take writes for now. */
+    private static final List<String> TRANSIENT = List.of(
+            "LOADING", "READONLY", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "OOM");
+
+    /** A reply that says to try again later. */
+    private static final class TryAgain extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        TryAgain(String message) {
+            super(message);
+        }
+    }
 
     private final RedisEndpoint endpoint;
     private final long giveUpMs;
@@ -56,22 +71,34 @@ final class RetryingRedis implements AutoCloseable {
                 List<Object> replies = pipe.syncAndReturnAll();
                 for (Object reply : replies) {
                     if (reply instanceof JedisDataException) {
-                        throw new IOException("Redis rejected a write: " + ((Exception) reply).getMessage(),
-                                (Exception) reply);
+                        String message = String.valueOf(((Exception) reply).getMessage());
+                        if (isTransient(message)) {
+                            throw new TryAgain(message);
+                        }
+                        throw new IOException("Redis rejected a write: " + message, (Exception) reply);
                     }
                 }
                 return replies;
-            } catch (JedisConnectionException e) {
+            } catch (JedisConnectionException | TryAgain e) {
                 closeQuietly();
                 if (System.currentTimeMillis() >= deadline) {
-                    throw new IOException("Redis at " + endpoint + " unreachable for " + giveUpMs
-                            + " ms (" + attempt + " attempts): " + e.getMessage(), e);
+                    throw new IOException("Redis at " + endpoint + " unreachable or not taking writes for "
+                            + giveUpMs + " ms (" + attempt + " attempts): " + e.getMessage(), e);
                 }
                 retries++;
                 long ceiling = Math.min(CAP_MS, backoffBaseMs << Math.min(attempt - 1, 20));
                 sleeper.sleep(ThreadLocalRandom.current().nextLong(ceiling + 1));
             }
         }
+    }
+
+    static boolean isTransient(String message) {
+        for (String prefix : TRANSIENT) {
+            if (message.startsWith(prefix + " ") || message.equals(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void closeQuietly() {

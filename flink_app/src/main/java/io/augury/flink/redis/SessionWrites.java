@@ -14,20 +14,20 @@ import java.util.Map;
  * <p>It also keeps each window's {@code sessions} (the sessions that started in it) from the
  * index itself: after a batch, the windows its sessions started in get the index's count of
  * sessions starting within them (one more round trip). No Flink state holds that count, so no
- * quiet period, however long, can reset it; a streaming writer raises it, a replay's sets it.
+ * quiet period, however long, can reset it. It is raised, never lowered (the index only grows;
+ * writers in parallel may count in either order), so it counts every session in the index: a
+ * replay into a prefix that holds other sessions counts them too.
  */
 final class SessionWrites implements Writes {
     private final RedisLayout layout;
     private final long ttlSeconds;
     private final boolean trim;
-    private final boolean streaming;
     private final long windowMs;
     private final Map<String, Map<String, String>> hashes = new LinkedHashMap<>();
     private final Map<String, String> users = new HashMap<>();
     private final Map<String, Long> starts = new HashMap<>();
 
-    SessionWrites(RedisLayout layout, long ttlSeconds, boolean trim, boolean streaming, long windowMs) {
-        this.streaming = streaming;
+    SessionWrites(RedisLayout layout, long ttlSeconds, boolean trim, long windowMs) {
         this.windowMs = windowMs;
         this.layout = layout;
         this.ttlSeconds = ttlSeconds;
@@ -104,12 +104,9 @@ final class SessionWrites implements Writes {
         redis.pipeline(pipe -> {
             for (int i = 0; i < windows.size(); i++) {
                 String key = layout.window(windows.get(i));
-                String n = counts.get(i).toString();
-                if (streaming) {
-                    pipe.eval(Scripts.RAISE, List.of(key), List.of("sessions", n));
-                } else {
-                    pipe.hset(key, "sessions", n);
-                }
+                // raised, replay too: the index only grows, and parallel writers' counts may
+                // reach Redis out of order
+                pipe.eval(Scripts.RAISE, List.of(key), List.of("sessions", counts.get(i).toString()));
                 pipe.expire(key, ttlSeconds);
             }
         });

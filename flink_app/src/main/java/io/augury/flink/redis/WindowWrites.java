@@ -28,14 +28,17 @@ import redis.clients.jedis.params.ZAddParams;
  *   <li>the first final result overwrites the early ones: its counts are set as they are (a
  *       field whose final count is 0, seen early only in events that turned out to be bots, is
  *       removed), and {@code final} becomes 1 with {@code final_ms};
- *   <li>a final result for a window that was already final before this writer started (a
- *       restored job writing it again, or a window fired again after its state expired) only
- *       raises: it can never lower what the first final wrote;
+ *   <li>a final result for a window that was already final before this writer started only
+ *       raises (a window fired again after its state expired, with less): it can never lower
+ *       what the first final wrote; except for a writer restored from a checkpoint, whose
+ *       job computes again exactly the finals written after that checkpoint: a window whose
+ *       {@code final_ms} is later than the checkpoint's writer snapshot is overwritten again
+ *       (its first final may have been written in parts, and the job stopped between them);
  *   <li>{@code sessions} is raised whenever it grows, final or not.
  * </ul>
  *
  * A replay's writer sets every value as it is. Each batch costs one round trip, and one more to
- * read the {@code final} flag of the windows it touches (streaming only).
+ * read the {@code final} flag and {@code final_ms} of the windows it touches (streaming only).
  */
 final class WindowWrites implements Writes {
     static final String CORE = "core";
@@ -68,6 +71,8 @@ final class WindowWrites implements Writes {
     private final Map<Long, Window> waiting = new HashMap<>();
     /** Windows whose first final result this writer wrote (its finals may come in parts). */
     private final Set<Long> finalizedHere = new java.util.LinkedHashSet<>();
+    /** Stored finals written after this time (ms) were written after the restored checkpoint. */
+    private long restoredFromMs = Long.MAX_VALUE;
     private int rows;
 
     WindowWrites(RedisLayout layout, long ttlSeconds, boolean streaming, boolean trim) {
@@ -75,6 +80,11 @@ final class WindowWrites implements Writes {
         this.ttlSeconds = ttlSeconds;
         this.streaming = streaming;
         this.trim = trim;
+    }
+
+    @Override
+    public void restoredFrom(long snapshotMs) {
+        restoredFromMs = snapshotMs;
     }
 
     private Window window(long ws) {
@@ -124,18 +134,19 @@ final class WindowWrites implements Writes {
             return;
         }
         List<Long> starts = new ArrayList<>(new TreeSet<>(waiting.keySet()));
-        Set<Long> storedFinal = streaming ? storedFinal(redis, starts) : Set.of();
+        Map<Long, Long> storedFinal = streaming ? storedFinal(redis, starts) : Map.of();
         Set<Long> replace = new HashSet<>();
         for (long ws : starts) {
             Window w = waiting.get(ws);
-            if (w.hasFinal() && (!streaming || !storedFinal.contains(ws) || finalizedHere.contains(ws))) {
+            Long finalMs = storedFinal.get(ws);
+            if (w.hasFinal() && (finalMs == null || finalizedHere.contains(ws) || finalMs > restoredFromMs)) {
                 replace.add(ws);
                 remember(ws);
             }
         }
         redis.pipeline(pipe -> {
             for (long ws : starts) {
-                write(pipe, ws, waiting.get(ws), storedFinal.contains(ws), replace.contains(ws), nowMs);
+                write(pipe, ws, waiting.get(ws), storedFinal.containsKey(ws), replace.contains(ws), nowMs);
             }
             String index = layout.windows();
             for (long ws : starts) {
@@ -158,18 +169,21 @@ final class WindowWrites implements Writes {
         }
     }
 
-    /** The windows among {@code starts} that are final in Redis (one round trip). */
-    private Set<Long> storedFinal(RetryingRedis redis, List<Long> starts)
+    /** The windows among {@code starts} that are final in Redis, with their {@code final_ms} (one round trip). */
+    @SuppressWarnings("unchecked")
+    private Map<Long, Long> storedFinal(RetryingRedis redis, List<Long> starts)
             throws IOException, InterruptedException {
-        List<Object> flags = redis.pipeline(pipe -> {
+        List<Object> replies = redis.pipeline(pipe -> {
             for (long ws : starts) {
-                pipe.hget(layout.window(ws), "final");
+                pipe.hmget(layout.window(ws), "final", "final_ms");
             }
         });
-        Set<Long> out = new HashSet<>();
+        Map<Long, Long> out = new HashMap<>();
         for (int i = 0; i < starts.size(); i++) {
-            if ("1".equals(flags.get(i))) {
-                out.add(starts.get(i));
+            List<String> values = (List<String>) replies.get(i);
+            if ("1".equals(values.get(0))) {
+                String finalMs = values.get(1);
+                out.put(starts.get(i), finalMs == null ? Long.MIN_VALUE : Long.parseLong(finalMs));
             }
         }
         return out;

@@ -12,4 +12,11 @@ interface Writes {
 
     /** Write everything waiting, then forget it. {@code nowMs}: the time of the write. */
     void flush(RetryingRedis redis, long nowMs) throws IOException, InterruptedException;
+
+    /**
+     * This writer's job was restored from a checkpoint whose writer snapshot was taken at
+     * {@code snapshotMs} (on the clock that stamps the writes): everything written after it is
+     * being computed again.
+     */
+    default void restoredFrom(long snapshotMs) {}
 }

@@ -11,9 +11,10 @@ import org.apache.flink.table.data.TimestampData;
 
 /**
  * Emits the pool's records at {@code rate} per second (0: as fast as the job takes them), each as
- * if sent at the moment it is emitted (its arrival time), and, every {@code probeIntervalMs}, a
- * probe: a valid event of a user of its own whose page is {@code /probe/<its send time in ms>},
- * so a reader of Redis can tell how long each took to show up. Stops after {@code count} records
+ * if sent when it was due at that rate (its arrival time: a job that falls behind reads them late,
+ * as from a stream), and, every {@code probeIntervalMs}, a probe: a valid event of a user of its
+ * own whose page is {@code /probe/<its send time in ms>}, so a reader of Redis can tell how long
+ * each took to show up, backlog included. Stops after {@code count} records
  * (0: never). With a {@code progressPath}, appends a line "epoch-ms records-sent" to it every second.
  */
 final class TrafficSourceFunction extends RichSourceFunction<RowData> {
@@ -68,15 +69,16 @@ final class TrafficSourceFunction extends RichSourceFunction<RowData> {
                 continue;
             }
             synchronized (ctx.getCheckpointLock()) {
-                if (now >= nextProbe) {
-                    ctx.collect(row(probe(probes++, now), now));
-                    // after a stall, the next probe on time again (no burst of probes sent the
-                    // same millisecond: a probe's send time names its page)
-                    nextProbe = Math.max(nextProbe + probeIntervalMs, now + 1);
+                if (now >= nextProbe) { // sent when it was due: a backlog shows in its latency
+                    ctx.collect(row(probe(probes++, nextProbe), nextProbe));
+                    nextProbe += probeIntervalMs;
                 }
                 long batchEnd = Math.min(due, count == 0 ? Long.MAX_VALUE : count);
                 while (sent < batchEnd && running) {
-                    ctx.collect(row(records.get(at).render(now, pass), now));
+                    // each record as sent when it was due (as a producer that kept its pace
+                    // would have put it into a stream), however far behind the job reads
+                    long sentMs = rate > 0 ? started + (long) (sent * 1000.0 / rate) : now;
+                    ctx.collect(row(records.get(at).render(sentMs, pass), sentMs));
                     sent++;
                     if (++at == records.size()) {
                         at = 0;
