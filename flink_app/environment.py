@@ -33,8 +33,9 @@ def redis_url(settings: JobSettings) -> str:
 # than with G1, the replay 12 %; pauses stay in milliseconds at these heap sizes). A streaming
 # job's heap is capped at 768 MiB, about what Flink gives a default TaskManager's tasks: the
 # collector otherwise grows the heap towards a quarter of the machine's memory and never gives
-# it back (measured in the freshness benchmark: the whole local stack at 3.8 GiB uncapped, 2.1
-# GiB with 512 MiB). A replay sorts in Flink's managed memory (off-heap) and keeps the default.
+# it back (measured in the freshness benchmark: the whole local stack at 3.8 GiB uncapped, 2.5
+# GiB with this cap, the job's JVM at 0.7 GB). A replay sorts in Flink's managed memory
+# (off-heap) and keeps the default.
 LOCAL_JVM_ARGS = "-XX:+UseParallelGC"
 LOCAL_STREAM_HEAP = "-Xmx768m"
 
