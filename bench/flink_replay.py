@@ -100,7 +100,8 @@ def _on_its_own(path: Path, lines: int, parse_only: bool) -> Measurement:
 def run(events: int = EVENTS) -> BenchResult:
     """Parse-only scan, full replay and DuckDB on one file of about ``events`` events."""
     path, lines = input_file(events)
-    result = BenchResult("flink_replay", "events/s", notes=f"{lines} events in {path.name}")
+    name = "flink_replay" if events == EVENTS else f"flink_replay_{events // 1_000_000}m"
+    result = BenchResult(name, "events/s", notes=f"{lines} events in {path.name}")
     print(f"[bench] parse-only scan of {path.name}", file=sys.stderr, flush=True)
     result.measurements.append(_on_its_own(path, lines, parse_only=True))
     print("[bench] full replay", file=sys.stderr, flush=True)

@@ -57,14 +57,16 @@ class SinkWriter:
     ``clock_ms`` gives the time of each batch's write (``updated_ms``/``final_ms``; default: the
     JVM's clock); ``trim`` off keeps every sorted-set member (a benchmark's baseline);
     ``window_ms``: the windows the sessions' writer counts sessions in; ``restored_from_ms``:
-    write as a writer restored from a checkpoint whose writer snapshot was taken then.
+    write as a writer restored from a checkpoint whose writer snapshot was taken then, having
+    begun the finals of the windows ``restored_finals`` in the interval before it.
     """
 
     def __init__(self, url: str, keys: Keys, ttl_s: int, streaming: bool = False,
                  clock_ms: Callable[[], int] | None = None, give_up_ms: int = 300_000,
                  backoff_ms: int = 50, trim: bool = True,
                  window_ms: int = PIPELINE_DEFAULTS.window_ms,
-                 restored_from_ms: int | None = None) -> None:  # fmt: skip
+                 restored_from_ms: int | None = None,
+                 restored_finals: Sequence[int] = ()) -> None:  # fmt: skip
         java = shutil.which("java")
         if java is None:
             raise FileNotFoundError("java is not on PATH")
@@ -74,6 +76,8 @@ class SinkWriter:
                 "window-ms": window_ms}  # fmt: skip
         if restored_from_ms is not None:
             args["restored-from-ms"] = restored_from_ms
+            if restored_finals:
+                args["restored-finals"] = ",".join(map(str, restored_finals))
         self.clock_ms = clock_ms
         flags = (x for k, v in args.items() for x in (f"--{k}", str(v)))
         cmd = [java, "-cp", classpath(), CLI, *flags]

@@ -115,7 +115,7 @@ def stream(endpoints: Endpoints) -> Iterator[str]:
 
 def _done(conn: Any, expected: reference.Result, closing_ms: int) -> Callable[[], bool]:
     keys = Keys()
-    open_window = keys.window(closing_ms - closing_ms % 60_000)
+    open_ws = closing_ms - closing_ms % 60_000
     totals = expected.image[keys.totals]
     windows = [k for k in expected.image if k.startswith(keys.prefix + "win:") and
                not k.endswith(":pages")]  # fmt: skip
@@ -130,7 +130,9 @@ def _done(conn: Any, expected: reference.Result, closing_ms: int) -> Callable[[]
         # windows' own results may have been written).
         if any(conn.hget(w, "sessions") != expected.image[w]["sessions"] for w in windows):
             return False
-        if conn.hget(open_window, "events") != "1":  # the closing event's early result
+        # the closing event's whole early result (its rows may reach Redis in two flushes)
+        fields = conn.hmget(keys.window(open_ws), "events", "evt:page_view", "cc:BE")
+        if fields != ["1", "1", "1"] or conn.zscore(keys.window_pages(open_ws), "/") != 1:
             return False
         return sum(1 for _ in conn.scan_iter(keys.prefix + "session:*", count=1000)) >= sessions
 

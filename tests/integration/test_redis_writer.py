@@ -80,6 +80,7 @@ def test_a_batch_waits_for_redis_to_come_back_and_is_not_lost(
     started: list[int] = []
     # The port answers and hangs up until the writer has tried once; then Redis starts there.
     gate = socket.create_server(("127.0.0.1", port))
+    gate.settimeout(60)  # no attempt in a minute: the test fails (the writer gives up later)
 
     def start_redis_after_the_first_attempt() -> None:
         conn, _ = gate.accept()
@@ -299,6 +300,39 @@ def test_a_restored_job_completes_a_final_it_wrote_in_parts(endpoints: Endpoints
     restored.windows([core(old, True, 1, 1, 0), count(old, True, "hash", "evt:buy", 1)])
     assert conn.hmget(keys.window(old), "events", "evt:buy") == ["9", "9"]  # final before: kept
     restored.close()
+    conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
+
+
+def test_a_final_straddling_the_checkpoint_is_completed_but_never_lowered(
+    endpoints: Endpoints,
+) -> None:
+    """A window aggregate in parallel: a final's core before the checkpoint, its fields after.
+
+    The writer's state names the windows whose final it began in the checkpoint's last interval:
+    restored, it completes those; one it did not name only rises. A restored final with fewer
+    events than the stored one is not the same computation: it only rises too.
+    """
+    conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
+    keys = Keys(f"augury:test:{uuid.uuid4().hex[:8]}:")
+    named, unnamed, fewer = 60_000, 120_000, 180_000
+    crashed = SinkWriter(endpoints.redis_url, keys, ttl_s=120, streaming=True,
+                         clock_ms=iter(range(1_000, 10_000, 1_000)).__next__)  # fmt: skip
+    crashed.windows(
+        [core(ws, False, 12, 2, 0) for ws in (named, unnamed)]
+        + [count(ws, False, "hash", "evt:buy", 12) for ws in (named, unnamed)]
+    )
+    crashed.windows([core(ws, True, 2, 1, 10) for ws in (named, unnamed)])  # at 2000: cores
+    crashed.windows([core(fewer, True, 9, 3, 0)])  # at 3000, after the snapshot
+    crashed.close()
+    restored = SinkWriter(endpoints.redis_url, keys, ttl_s=120, streaming=True,
+                          restored_from_ms=2_500, restored_finals=[named])  # fmt: skip
+    restored.windows([core(named, True, 2, 1, 10), count(named, True, "hash", "evt:buy", 2),
+                      core(unnamed, True, 2, 1, 10), count(unnamed, True, "hash", "evt:buy", 2),
+                      core(fewer, True, 1, 1, 0)])  # fmt: skip
+    restored.close()
+    assert conn.hget(keys.window(named), "evt:buy") == "2"  # completed: the exact count
+    assert conn.hget(keys.window(unnamed), "evt:buy") == "12"  # not named: it only rises
+    assert conn.hget(keys.window(fewer), "events") == "9"  # fewer events: it only rises
     conn.delete(*conn.scan_iter(f"{keys.prefix}*"))
 
 

@@ -1,7 +1,6 @@
 package io.augury.flink.redis;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.List;
 import org.apache.flink.api.common.operators.ProcessingTimeService;
@@ -22,11 +21,11 @@ import org.apache.flink.types.RowKind;
  * processing time, when {@code flush.max-rows} are waiting, before every checkpoint completes
  * ({@link SinkWriter#flush}: a restore never loses a write), and at the end of the input.
  *
- * <p>The writer's state is the time of its snapshot: a writer restored from a checkpoint tells its
- * {@link Writes} when that was ({@link Writes#restoredFrom}), since what was written after it is
- * computed again.
+ * <p>The writer's state ({@link WriterState}) is the time of its snapshot and the windows whose
+ * final it began since the previous one: a writer restored from a checkpoint tells its {@link
+ * Writes} ({@link Writes#restoredFrom}), since what was written after it is computed again.
  */
-final class RedisSink implements Sink<RowData>, SupportsWriterState<RowData, Long> {
+final class RedisSink implements Sink<RowData>, SupportsWriterState<RowData, WriterState> {
     private static final long serialVersionUID = 1L;
 
     private final RedisSinkConfig config;
@@ -39,21 +38,23 @@ final class RedisSink implements Sink<RowData>, SupportsWriterState<RowData, Lon
 
     @Override
     @SuppressWarnings("deprecation") // Flink 1.20's abstract method; WriterInitContext extends it
-    public StatefulSinkWriter<RowData, Long> createWriter(InitContext context) {
+    public StatefulSinkWriter<RowData, WriterState> createWriter(InitContext context) {
         return writer(context.getProcessingTimeService(), context.metricGroup());
     }
 
     @Override
-    public StatefulSinkWriter<RowData, Long> restoreWriter(WriterInitContext context, Collection<Long> snapshots) {
+    public StatefulSinkWriter<RowData, WriterState> restoreWriter(WriterInitContext context,
+                                                                  Collection<WriterState> states) {
         Writer writer = writer(context.getProcessingTimeService(), context.metricGroup());
-        // more than one (after a change of parallelism): the latest, the one that lets least be overwritten
-        snapshots.stream().mapToLong(Long::longValue).max().ifPresent(writer.writes::restoredFrom);
+        for (WriterState state : states) { // more than one after a change of parallelism
+            writer.writes.restoredFrom(state.snapshotMs, state.recentFinals);
+        }
         return writer;
     }
 
     @Override
-    public SimpleVersionedSerializer<Long> getWriterStateSerializer() {
-        return new SnapshotTimeSerializer();
+    public SimpleVersionedSerializer<WriterState> getWriterStateSerializer() {
+        return new WriterState.Serializer();
     }
 
     private Writer writer(ProcessingTimeService timers, SinkWriterMetricGroup metrics) {
@@ -64,29 +65,8 @@ final class RedisSink implements Sink<RowData>, SupportsWriterState<RowData, Lon
         return writer;
     }
 
-    /** The writer's state: the time of its snapshot, in epoch ms. */
-    static final class SnapshotTimeSerializer implements SimpleVersionedSerializer<Long> {
-        @Override
-        public int getVersion() {
-            return 1;
-        }
-
-        @Override
-        public byte[] serialize(Long snapshotMs) {
-            return ByteBuffer.allocate(Long.BYTES).putLong(snapshotMs).array();
-        }
-
-        @Override
-        public Long deserialize(int version, byte[] serialized) throws IOException {
-            if (version != 1 || serialized.length != Long.BYTES) {
-                throw new IOException("unknown Redis writer state (version " + version + ")");
-            }
-            return ByteBuffer.wrap(serialized).getLong();
-        }
-    }
-
     /** The writer of one subtask. */
-    static final class Writer implements StatefulSinkWriter<RowData, Long> {
+    static final class Writer implements StatefulSinkWriter<RowData, WriterState> {
         private final RedisSinkConfig config;
         private final RowAdders.RowAdder adder;
         private final Writes writes;
@@ -152,9 +132,9 @@ final class RedisSink implements Sink<RowData>, SupportsWriterState<RowData, Lon
         }
 
         @Override
-        public List<Long> snapshotState(long checkpointId) {
+        public List<WriterState> snapshotState(long checkpointId) {
             // after flush(): every write before this moment belongs to this checkpoint
-            return List.of(System.currentTimeMillis());
+            return List.of(new WriterState(System.currentTimeMillis(), writes.takeRecentFinals()));
         }
 
         @Override

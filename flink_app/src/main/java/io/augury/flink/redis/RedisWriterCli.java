@@ -19,11 +19,13 @@ import java.util.Map;
  * <pre>
  * java -cp augury-flink-connectors.jar io.augury.flink.redis.RedisWriterCli \
  *     --url redis://127.0.0.1:6379/0 --layout JSON --ttl-seconds 86400 --mode stream|replay \
- *     [--trim true|false] [--give-up-ms N] [--backoff-ms N] [--window-ms 60000] [--restored-from-ms N]
+ *     [--trim true|false] [--give-up-ms N] [--backoff-ms N] [--window-ms 60000]
+ *     [--restored-from-ms N [--restored-finals WS,WS,...]]
  * </pre>
  *
  * {@code --restored-from-ms}: write as a writer restored from a checkpoint whose writer snapshot
- * was taken at that time ({@link Writes#restoredFrom}).
+ * was taken at that time, having begun the finals of {@code --restored-finals} in the interval
+ * before it ({@link Writes#restoredFrom}).
  *
  * Each input line is one batch, written as the sink writes a flush:
  * {@code {"write": "windows"|"sessions"|"totals", "rows": [[...], ...], "now_ms": N}} ({@code now_ms},
@@ -70,7 +72,10 @@ public final class RedisWriterCli {
                 Writes writes = writers.computeIfAbsent(kind, k -> {
                     Writes w = k.writes(layout, ttl, streaming, trim, windowMs);
                     if (args.containsKey("restored-from-ms")) {
-                        w.restoredFrom(Long.parseLong(args.get("restored-from-ms")));
+                        String finals = args.getOrDefault("restored-finals", "");
+                        w.restoredFrom(Long.parseLong(args.get("restored-from-ms")), finals.isEmpty()
+                                ? new long[0]
+                                : java.util.Arrays.stream(finals.split(",")).mapToLong(Long::parseLong).toArray());
                     }
                     return w;
                 });

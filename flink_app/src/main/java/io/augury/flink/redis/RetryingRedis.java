@@ -28,7 +28,8 @@ final class RetryingRedis implements AutoCloseable {
     private static final long CAP_MS = 5_000;
     /** Error replies of a Redis that cannot take writes for now. */
     private static final List<String> TRANSIENT = List.of(
-            "LOADING", "READONLY", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "OOM");
+            "LOADING", "READONLY", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "OOM", "NOREPLICAS",
+            "MISCONF");
 
     /** A reply that says to try again later. */
     private static final class TryAgain extends RuntimeException {
@@ -69,14 +70,18 @@ final class RetryingRedis implements AutoCloseable {
                 Pipeline pipe = jedis.pipelined();
                 build.accept(pipe);
                 List<Object> replies = pipe.syncAndReturnAll();
+                JedisDataException rejected = null;
                 for (Object reply : replies) {
                     if (reply instanceof JedisDataException) {
                         String message = String.valueOf(((Exception) reply).getMessage());
-                        if (isTransient(message)) {
+                        if (isTransient(message)) { // any one: the whole pipeline again, later
                             throw new TryAgain(message);
                         }
-                        throw new IOException("Redis rejected a write: " + message, (Exception) reply);
+                        rejected = rejected == null ? (JedisDataException) reply : rejected;
                     }
+                }
+                if (rejected != null) {
+                    throw new IOException("Redis rejected a write: " + rejected.getMessage(), rejected);
                 }
                 return replies;
             } catch (JedisConnectionException | TryAgain e) {

@@ -31,9 +31,12 @@ import redis.clients.jedis.params.ZAddParams;
  *   <li>a final result for a window that was already final before this writer started only
  *       raises (a window fired again after its state expired, with less): it can never lower
  *       what the first final wrote; except for a writer restored from a checkpoint, whose
- *       job computes again exactly the finals written after that checkpoint: a window whose
- *       {@code final_ms} is later than the checkpoint's writer snapshot is overwritten again
- *       (its first final may have been written in parts, and the job stopped between them);
+ *       job computes again the finals written after that checkpoint: a window whose {@code
+ *       final_ms} is later than the checkpoint's writer snapshot, or whose final the writer began
+ *       in the checkpoint's last interval (its parts can straddle the checkpoint), is overwritten
+ *       again (its first final may have been written in parts, and the job stopped between
+ *       them), unless the new final counts fewer events than the stored one (then it is not the
+ *       same computation, and only raises);
  *   <li>{@code sessions} is raised whenever it grows, final or not.
  * </ul>
  *
@@ -73,6 +76,10 @@ final class WindowWrites implements Writes {
     private final Set<Long> finalizedHere = new java.util.LinkedHashSet<>();
     /** Stored finals written after this time (ms) were written after the restored checkpoint. */
     private long restoredFromMs = Long.MAX_VALUE;
+    /** Windows whose final the restored checkpoint's writer began in its last interval. */
+    private final Set<Long> restoredFinals = new HashSet<>();
+    /** Windows whose final this writer began since its last snapshot. */
+    private final Set<Long> recentFinals = new java.util.LinkedHashSet<>();
     private int rows;
 
     WindowWrites(RedisLayout layout, long ttlSeconds, boolean streaming, boolean trim) {
@@ -83,8 +90,19 @@ final class WindowWrites implements Writes {
     }
 
     @Override
-    public void restoredFrom(long snapshotMs) {
-        restoredFromMs = snapshotMs;
+    public void restoredFrom(long snapshotMs, long[] finals) {
+        // several states (after a change of parallelism): the latest time lets least be overwritten
+        restoredFromMs = restoredFromMs == Long.MAX_VALUE ? snapshotMs : Math.max(restoredFromMs, snapshotMs);
+        for (long ws : finals) {
+            restoredFinals.add(ws);
+        }
+    }
+
+    @Override
+    public long[] takeRecentFinals() {
+        long[] out = recentFinals.stream().mapToLong(Long::longValue).toArray();
+        recentFinals.clear();
+        return out;
     }
 
     private Window window(long ws) {
@@ -134,12 +152,11 @@ final class WindowWrites implements Writes {
             return;
         }
         List<Long> starts = new ArrayList<>(new TreeSet<>(waiting.keySet()));
-        Map<Long, Long> storedFinal = streaming ? storedFinal(redis, starts) : Map.of();
+        Map<Long, long[]> storedFinal = streaming ? storedFinal(redis, starts) : Map.of();
         Set<Long> replace = new HashSet<>();
         for (long ws : starts) {
             Window w = waiting.get(ws);
-            Long finalMs = storedFinal.get(ws);
-            if (w.hasFinal() && (finalMs == null || finalizedHere.contains(ws) || finalMs > restoredFromMs)) {
+            if (w.hasFinal() && replaces(ws, w, storedFinal.get(ws))) {
                 replace.add(ws);
                 remember(ws);
             }
@@ -161,32 +178,50 @@ final class WindowWrites implements Writes {
         rows = 0;
     }
 
+    /** Whether {@code w}'s final overwrites what is stored ({@code stored}: final_ms, events; null when not final). */
+    private boolean replaces(long ws, Window w, long[] stored) {
+        if (stored == null || finalizedHere.contains(ws)) {
+            return true; // the first final, or the rest of one this writer began
+        }
+        boolean recomputed = stored[0] > restoredFromMs || restoredFinals.contains(ws);
+        return recomputed && (w.finalCore == null || w.finalCore[0] >= stored[1]);
+    }
+
     private void remember(long ws) {
-        if (finalizedHere.add(ws) && finalizedHere.size() > REMEMBERED_FINALS) {
+        if (finalizedHere.add(ws)) {
+            recentFinals.add(ws);
+        }
+        if (finalizedHere.size() > REMEMBERED_FINALS) {
             Iterator<Long> oldest = finalizedHere.iterator();
             oldest.next();
             oldest.remove();
         }
     }
 
-    /** The windows among {@code starts} that are final in Redis, with their {@code final_ms} (one round trip). */
+    /**
+     * The windows among {@code starts} that are final in Redis, each with its {@code final_ms}
+     * and {@code events} (one round trip).
+     */
     @SuppressWarnings("unchecked")
-    private Map<Long, Long> storedFinal(RetryingRedis redis, List<Long> starts)
+    private Map<Long, long[]> storedFinal(RetryingRedis redis, List<Long> starts)
             throws IOException, InterruptedException {
         List<Object> replies = redis.pipeline(pipe -> {
             for (long ws : starts) {
-                pipe.hmget(layout.window(ws), "final", "final_ms");
+                pipe.hmget(layout.window(ws), "final", "final_ms", "events");
             }
         });
-        Map<Long, Long> out = new HashMap<>();
+        Map<Long, long[]> out = new HashMap<>();
         for (int i = 0; i < starts.size(); i++) {
             List<String> values = (List<String>) replies.get(i);
             if ("1".equals(values.get(0))) {
-                String finalMs = values.get(1);
-                out.put(starts.get(i), finalMs == null ? Long.MIN_VALUE : Long.parseLong(finalMs));
+                out.put(starts.get(i), new long[] {parse(values.get(1), Long.MIN_VALUE), parse(values.get(2), 0)});
             }
         }
         return out;
+    }
+
+    private static long parse(String value, long absent) {
+        return value == null ? absent : Long.parseLong(value);
     }
 
     private void write(Pipeline pipe, long ws, Window w, boolean storedFinal, boolean replace, long nowMs) {

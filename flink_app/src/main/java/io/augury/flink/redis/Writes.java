@@ -16,7 +16,13 @@ interface Writes {
     /**
      * This writer's job was restored from a checkpoint whose writer snapshot was taken at
      * {@code snapshotMs} (on the clock that stamps the writes): everything written after it is
-     * being computed again.
+     * being computed again, and so are the finals of {@code recentFinals} (windows whose final
+     * the writer began in the checkpoint's last interval). Called once per restored state.
      */
-    default void restoredFrom(long snapshotMs) {}
+    default void restoredFrom(long snapshotMs, long[] recentFinals) {}
+
+    /** The windows whose final this writer began since the last call (for its snapshot). */
+    default long[] takeRecentFinals() {
+        return new long[0];
+    }
 }

@@ -69,21 +69,24 @@ final class TrafficSourceFunction extends RichSourceFunction<RowData> {
                 continue;
             }
             synchronized (ctx.getCheckpointLock()) {
-                if (now >= nextProbe) { // sent when it was due: a backlog shows in its latency
-                    ctx.collect(row(probe(probes++, nextProbe), nextProbe));
-                    nextProbe += probeIntervalMs;
-                }
                 long batchEnd = Math.min(due, count == 0 ? Long.MAX_VALUE : count);
                 while (sent < batchEnd && running) {
                     // each record as sent when it was due (as a producer that kept its pace
-                    // would have put it into a stream), however far behind the job reads
+                    // would have put it into a stream), however far behind the job reads; the
+                    // probes due by then go first, in order: a backlog shows in their latency
                     long sentMs = rate > 0 ? started + (long) (sent * 1000.0 / rate) : now;
+                    for (; nextProbe <= sentMs; nextProbe += probeIntervalMs) {
+                        ctx.collect(row(probe(probes++, nextProbe), nextProbe));
+                    }
                     ctx.collect(row(records.get(at).render(sentMs, pass), sentMs));
                     sent++;
                     if (++at == records.size()) {
                         at = 0;
                         pass++;
                     }
+                }
+                for (; nextProbe <= now && running; nextProbe += probeIntervalMs) {
+                    ctx.collect(row(probe(probes++, nextProbe), nextProbe));
                 }
             }
         }
