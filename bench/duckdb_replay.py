@@ -3,8 +3,8 @@
 What a user would reach for to backfill: the same file, the same stages as SQL (validate,
 dedupe, bots, sessions, one-minute windows with users, event types, countries and pages), run
 by an embedded engine on the machine's cores, with the results left in tables (no Redis). The
-validation is the contract's essentials (a JSON object with the required string fields, a
-two-letter country, a parseable timestamp), not all of it: the Flink job's contract is stricter.
+validation is the contract's field rules (``augury.events.FIELDS``) and its future limit, not
+all of it (no JSON limits, types or duplicate keys): the Flink job's contract is stricter.
 """
 
 from __future__ import annotations
@@ -14,9 +14,30 @@ import time
 from pathlib import Path
 from typing import Any
 
+from augury import events as contract
 from augury.settings import PipelineSettings
 
 SETTINGS = PipelineSettings.from_env()
+COLUMNS = ("event_id", "user_id", "device_id", "client_event", "countrycode", "page_url")
+
+
+def field_rules() -> str:
+    """The contract's field rules (``augury.events.FIELDS``) on the parsed columns, as SQL."""
+    conditions = []
+    for rule in contract.FIELDS:
+        if rule.name not in COLUMNS:
+            continue
+        parts = [f"length({rule.name}) >= {rule.min_len}"]
+        if rule.max_len is not None:
+            parts.append(f"length({rule.name}) <= {rule.max_len}")
+        if rule.pattern is not None:
+            parts.append(f"regexp_full_match({rule.name}, '{rule.pattern}')")
+        if rule.starts_with is not None:
+            parts.append(f"starts_with({rule.name}, '{rule.starts_with}')")
+        both = " AND ".join(parts)
+        conditions.append(f"({both})" if rule.required else f"({rule.name} IS NULL OR ({both}))")
+    return " AND ".join(conditions)
+
 
 STAGES = """
 CREATE TEMP TABLE raw AS
@@ -33,10 +54,7 @@ CREATE TEMP TABLE parsed AS
 
 CREATE TEMP TABLE valid AS
   SELECT * FROM parsed
-  WHERE length(event_id) BETWEEN 1 AND 64 AND length(user_id) BETWEEN 1 AND 128
-    AND length(device_id) BETWEEN 1 AND 128 AND regexp_full_match(client_event, '[a-z0-9_]+')
-    AND regexp_full_match(countrycode, '[A-Z]{{2}}') AND t IS NOT NULL AND t <= {now_ms} + 300000
-    AND (page_url IS NULL OR starts_with(page_url, '/'));
+  WHERE {field_rules} AND t IS NOT NULL AND t <= {now_ms} + {max_future_ms};
 
 CREATE TEMP TABLE deduped AS
   SELECT * EXCLUDE (rn) FROM (
@@ -82,6 +100,7 @@ def replay(path: Path, threads: int | None = None) -> dict[str, Any]:
     con = duckdb.connect(config={"threads": threads or os.cpu_count() or 1})
     con.execute("SET enable_progress_bar = false")
     con.execute(STAGES.format(path=str(path).replace("'", "''"), now_ms=int(time.time() * 1000),
+                              field_rules=field_rules(), max_future_ms=contract.MAX_FUTURE_MS,
                               bot_threshold=SETTINGS.bot_threshold, window_ms=SETTINGS.window_ms,
                               gap_ms=SETTINGS.session_gap_ms))  # fmt: skip
     tables = ("raw", "valid", "deduped", "sessions", "windows", "window_fields")

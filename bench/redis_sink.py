@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 import redis
 
 from augury.endpoints import Endpoints
-from augury.redis_keys import Keys, layout_json
+from augury.redis_keys import Keys
 from bench.harness import BenchResult, Measurement
-from flink_app.redis_sink import CLI, classpath
+from flink_app.redis_sink import command
 
 ROWS = 300_000
 BENCH_COMMANDS = 1_000_000
@@ -53,10 +53,7 @@ def redis_benchmark(url: str, tests: str = "hset,zadd") -> dict[str, float]:
 def writer(url: str, kind: str, rows: int, streaming: bool) -> tuple[float, int]:
     """(seconds, rows) of the job's writer writing ``rows`` generated rows of ``kind``."""
     keys = Keys(f"augury:bench:sink:{uuid.uuid4().hex[:6]}:")
-    java = shutil.which("java") or "java"
-    cmd = [java, "-cp", classpath(), CLI, "--url", url, "--layout", layout_json(keys.prefix),
-           "--ttl-seconds", "600", "--mode", "stream" if streaming else "replay",
-           "--bench", kind, "--rows", str(rows), "--batch", "5000"]  # fmt: skip
+    cmd = command(url, keys, 600, streaming, bench=kind, rows=rows, batch=5000)
     done = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True,
                                      timeout=600).stdout)  # fmt: skip
     conn = redis.Redis.from_url(url)
@@ -71,7 +68,7 @@ def run() -> BenchResult:
     result = BenchResult("redis_sink", "rows/s")
     rates = redis_benchmark(url)
     print(f"[bench] redis-benchmark -P 50: {rates}", file=sys.stderr)
-    hset = rates.get("hset", 0.0)
+    hset = rates["hset"]
     result.measurements.append(Measurement("redis-benchmark -P 50 HSET (baseline, commands)",
                                            BENCH_COMMANDS, BENCH_COMMANDS / hset))  # fmt: skip
     zadd = rates["zadd"]

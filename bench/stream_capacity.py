@@ -154,23 +154,6 @@ class _Poller(threading.Thread):
         return early, final
 
 
-def _table_env(s: Any) -> Any:
-    """The streaming TableEnvironment, its JVM (when this starts it) with CAPACITY_JVM_ARGS.
-
-    Set for the JVM's start only: a job started later as a process of its own (the freshness
-    benchmark's) keeps the local default.
-    """
-    from flink_app import job
-
-    if env_names.JVM_ARGS in os.environ:  # the user's
-        return job.table_env(s, batch=False)
-    os.environ[env_names.JVM_ARGS] = CAPACITY_JVM_ARGS
-    try:
-        return job.table_env(s, batch=False)
-    finally:
-        os.environ.pop(env_names.JVM_ARGS, None)
-
-
 def run_job(pool: Path, rate: float, seconds: float, full: bool = True, warmup_s: float = 10.0,
             count: int = 0) -> Run:  # fmt: skip
     """The job (or the pass-through baseline) from the pool at ``rate`` for ``seconds``."""
@@ -188,7 +171,7 @@ def run_job(pool: Path, rate: float, seconds: float, full: bool = True, warmup_s
             "sink.redis.key.prefix": prefix, "sink.redis.url": endpoints.redis_url,
             "job.checkpoint.interval.seconds": 10, "job.checkpoint.dir": str(work / "chk"),
         })  # fmt: skip
-        t_env = _table_env(s)
+        t_env = job.table_env(s, batch=False, jvm_args=CAPACITY_JVM_ARGS)
         job.configure_stream(t_env, s)
         conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
         poller = _Poller(conn, Keys(prefix), s.pipeline.window_ms, s.pipeline.watermark_delay_ms)

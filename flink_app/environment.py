@@ -46,16 +46,17 @@ def local_jvm_args(batch: bool) -> str:
 
 
 @contextmanager
-def local_jvm_options(batch: bool) -> Iterator[None]:
+def local_jvm_options(batch: bool, jvm_args: str | None = None) -> Iterator[None]:
     """``JVM_ARGS`` for a JVM PyFlink starts in this block, unless the user set them.
 
-    Removed again afterwards, so that a job started later as a process of its own gets the
-    options of its own mode, not those of this process's first job.
+    ``jvm_args`` replaces the mode's defaults (a benchmark's larger heap). Removed again
+    afterwards, so that a job started later as a process of its own gets the options of its
+    own mode, not those of this process's first job.
     """
     if env_names.JVM_ARGS in os.environ:
         yield
         return
-    os.environ[env_names.JVM_ARGS] = local_jvm_args(batch)
+    os.environ[env_names.JVM_ARGS] = jvm_args or local_jvm_args(batch)
     try:
         yield
     finally:
@@ -91,13 +92,17 @@ def use_job_jar_in_flink_lib() -> None:
     })  # fmt: skip
 
 
-def table_env(settings: JobSettings, batch: bool) -> TableEnvironment:
-    """A TableEnvironment in UTC with the job's parallelism, its jar and its Java functions."""
+def table_env(settings: JobSettings, batch: bool, jvm_args: str | None = None) -> TableEnvironment:
+    """A TableEnvironment in UTC with the job's parallelism, its jar and its Java functions.
+
+    ``jvm_args``: the local JVM's options when this starts it (default: the mode's).
+    """
     use_job_jar_in_flink_lib()
     env_settings = (
         EnvironmentSettings.in_batch_mode() if batch else EnvironmentSettings.in_streaming_mode()
     )
-    with local_jvm_options(batch):  # the first TableEnvironment of the process starts its JVM
+    # the first TableEnvironment of the process starts its JVM
+    with local_jvm_options(batch, jvm_args):
         t_env = TableEnvironment.create(env_settings)
     conf = t_env.get_config()
     conf.set("table.local-time-zone", "UTC")

@@ -47,6 +47,24 @@ def classpath() -> str:
     return f"{FLINK_JAR}:{Path(pyflink.__file__).parent / 'lib'}/*"
 
 
+def command(url: str, keys: Keys, ttl_s: int, streaming: bool,
+            **options: object) -> list[str]:  # fmt: skip
+    """The writer's command line (``RedisWriterCli``); ``options`` become ``--name-with-dashes``."""
+    java = shutil.which("java")
+    if java is None:
+        raise FileNotFoundError("java is not on PATH")
+    args: dict[str, object] = {"url": url, "layout": layout_json(keys.prefix), "ttl-seconds": ttl_s,
+                               "mode": "stream" if streaming else "replay"}  # fmt: skip
+    args.update((k.replace("_", "-"), v) for k, v in options.items())
+    return [
+        java,
+        "-cp",
+        classpath(),
+        CLI,
+        *(x for k, v in args.items() for x in (f"--{k}", str(v))),
+    ]
+
+
 class SinkError(RuntimeError):
     """The writer failed a batch (Redis unreachable past the give-up time, or a rejected write)."""
 
@@ -67,20 +85,16 @@ class SinkWriter:
                  window_ms: int = PIPELINE_DEFAULTS.window_ms,
                  restored_from_ms: int | None = None,
                  restored_finals: Sequence[int] = ()) -> None:  # fmt: skip
-        java = shutil.which("java")
-        if java is None:
-            raise FileNotFoundError("java is not on PATH")
-        args = {"url": url, "layout": layout_json(keys.prefix), "ttl-seconds": ttl_s,
-                "mode": "stream" if streaming else "replay", "give-up-ms": give_up_ms,
-                "backoff-ms": backoff_ms, "trim": str(trim).lower(),
-                "window-ms": window_ms}  # fmt: skip
+        options: dict[str, object] = {
+            "give_up_ms": give_up_ms, "backoff_ms": backoff_ms, "trim": str(trim).lower(),
+            "window_ms": window_ms,
+        }  # fmt: skip
         if restored_from_ms is not None:
-            args["restored-from-ms"] = restored_from_ms
+            options["restored_from_ms"] = restored_from_ms
             if restored_finals:
-                args["restored-finals"] = ",".join(map(str, restored_finals))
+                options["restored_finals"] = ",".join(map(str, restored_finals))
         self.clock_ms = clock_ms
-        flags = (x for k, v in args.items() for x in (f"--{k}", str(v)))
-        cmd = [java, "-cp", classpath(), CLI, *flags]
+        cmd = command(url, keys, ttl_s, streaming, **options)
         # the JVM's complaints, kept for the error (closed in close())
         self.stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
