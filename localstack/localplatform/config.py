@@ -100,7 +100,7 @@ class PlatformConfig:
 
     @property
     def localstack_packages(self) -> Path:
-        """LocalStack's runtime packages (Java links, DynamoDB Local, kinesis-mock)."""
+        """LocalStack's runtime packages (Java links, kinesis-mock)."""
         return self.tools_dir / "localstack-packages"
 
     @property

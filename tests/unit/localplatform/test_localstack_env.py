@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
-from localplatform import localstack_host, offline_packages
+from localplatform import docker_compose, localstack_host, offline_packages
 from localplatform.config import LOCALSTACK_SERVICES, PlatformConfig
 
 
@@ -69,3 +70,23 @@ def test_java_home_from_follows_links(tmp_path: Path) -> None:
         offline_packages.java_home_from(str(tmp_path / "java"))
         == (tmp_path / "jvm" / "jdk-17").resolve()
     )
+
+
+def test_dynamodb_comes_from_the_moto_provider_plugin(tmp_path: Path) -> None:
+    env = localstack_host.runtime_env(_cfg(tmp_path), {"PATH": "/usr/bin"})
+    assert env["PROVIDER_OVERRIDE_DYNAMODB"] == localstack_host.DYNAMODB_PROVIDER_NAME
+    project = tomllib.loads((localstack_host.DYNAMODB_PROVIDER / "pyproject.toml").read_text())
+    entry_points = project["project"]["entry-points"]["localstack.aws.provider"]
+    assert f"dynamodb:{localstack_host.DYNAMODB_PROVIDER_NAME}" in entry_points
+    compose = docker_compose.COMPOSE_FILE.read_text()  # the Docker path selects it too
+    assert f"PROVIDER_OVERRIDE_DYNAMODB: {localstack_host.DYNAMODB_PROVIDER_NAME}\n" in compose
+
+
+def test_an_earlier_dynamodb_local_install_is_removed(tmp_path: Path) -> None:
+    jar = tmp_path / "dynamodb-local" / "2" / "DynamoDBLocal.jar"
+    jar.parent.mkdir(parents=True)
+    jar.write_bytes(b"PK")
+    (tmp_path / "java").mkdir()
+    offline_packages.remove_dynamodb_local(tmp_path)
+    offline_packages.remove_dynamodb_local(tmp_path)  # idempotent
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["java"]
