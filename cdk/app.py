@@ -15,6 +15,7 @@ from typing import Any
 from aws_cdk import App, Environment, Stack, Tags
 
 from augury import env as env_names
+from augury.cache_access import READER_USER
 from augury.settings import SettingsError
 from cdk.config import StageConfig
 from cdk.nag import add_security_gate
@@ -56,8 +57,8 @@ def build(app: App, cfg: StageConfig) -> list[Stack]:
                 cfg,
                 processing.vpc,
                 processing.reader_security_group,
-                processing.cache_url,
-                processing.cache_secret,
+                processing.cache_url(READER_USER),
+                processing.reader_secret,
             ),
             env=env,
         )

@@ -6,9 +6,18 @@ acknowledged fails the synth.
 
 from __future__ import annotations
 
+from typing import Final
+
 from aws_cdk import Acknowledgment, App, Stack, Token, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
+
+S3_READ_ACTIONS: Final = ("GetObject*", "GetBucket*", "List*")
+"""The wildcard actions ``Bucket.grant_read`` grants (each one an IAM5 finding)."""
+S3_PUT_ACTIONS: Final = ("Abort*",)
+"""The wildcard actions ``Bucket.grant_put`` grants (with PutObject and its variants)."""
+S3_DELETE_ACTIONS: Final = ("DeleteObject*",)
+"""The wildcard actions ``Bucket.grant_delete`` grants; ``grant_read_write`` is all three."""
 
 
 def add_security_gate(app: App) -> None:
@@ -27,6 +36,11 @@ def acknowledge_all(scope: IConstruct, findings: list[str], reason: str) -> None
     """Acknowledge several findings on ``scope`` that share one reason."""
     for finding in findings:
         acknowledge(scope, finding, reason)
+
+
+def s3_action_findings(actions: tuple[str, ...]) -> list[str]:
+    """The IAM5 findings of S3 wildcard actions, e.g. ``AwsSolutions-IAM5[Action::s3:List*]``."""
+    return [f"AwsSolutions-IAM5[Action::s3:{a}]" for a in actions]
 
 
 def pseudo(stack: Stack) -> tuple[str, str]:

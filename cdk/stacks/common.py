@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from aws_cdk import BundlingOptions, DockerImage, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -55,6 +56,18 @@ def lambda_code() -> lambda_.Code:
     )
 
 
+LAMBDA_VPC_ACTIONS: Final = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+"""What Lambda needs to attach a function to a VPC (the EC2 actions of the AWS-managed
+AWSLambdaVPCAccessExecutionRole, without its logs:* on every log group)."""
+
+
 def python_function(
     scope: Construct,
     construct_id: str,
@@ -67,8 +80,11 @@ def python_function(
 ) -> lambda_.Function:
     """A Lambda of the project's code asset (Python 3.13, arm64) with its own log group.
 
-    ``options`` are further ``lambda_.Function`` properties (environment, VPC, tracing, ...).
-    The acknowledgments every such function shares are added here.
+    Its role may write that log group only (no AWS-managed policy: AWSLambdaBasicExecutionRole
+    would allow logs:CreateLogGroup/CreateLogStream/PutLogEvents on every log group), plus the
+    ENI actions of ``LAMBDA_VPC_ACTIONS`` when ``options`` put it in a VPC. ``options`` are
+    further ``lambda_.Function`` properties (environment, VPC, tracing, ...). The
+    acknowledgments every such function shares are added here.
     """
     log_group = logs.LogGroup(
         scope,
@@ -76,6 +92,13 @@ def python_function(
         retention=log_retention(cfg.log_retention_days),
         removal_policy=RemovalPolicy.DESTROY,
     )
+    role = iam.Role(
+        scope,
+        f"{construct_id}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=f"{cfg.prefix}: {description}",
+    )
+    log_group.grant_write(role)  # CreateLogStream, PutLogEvents on this log group's streams
     fn = lambda_.Function(
         scope,
         construct_id,
@@ -87,14 +110,18 @@ def python_function(
         memory_size=options.pop("memory_size", 256),
         timeout=timeout,
         log_group=log_group,
+        role=role,
         **options,
     )
-    acknowledge(
-        fn,
-        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-        "AWSLambdaBasicExecutionRole]",
-        "The AWS-managed basic execution role only allows writing the function's own logs.",
-    )
+    if options.get("vpc") is not None:
+        role.add_to_policy(iam.PolicyStatement(actions=list(LAMBDA_VPC_ACTIONS), resources=["*"]))
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Lambda's VPC access: " + ", ".join(LAMBDA_VPC_ACTIONS) + " on *, as AWS documents "
+            "them for a function in a VPC (EC2's Describe actions take no resource; the "
+            "interfaces' ids are not known before Lambda creates them).",
+        )
     acknowledge(
         fn,
         "AwsSolutions-L1",

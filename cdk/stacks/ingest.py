@@ -99,8 +99,9 @@ class IngestStack(Stack):
             },
         )
         self.stream.grant_write(fn)
+        assert fn.role is not None  # python_function gives each function its own role
         acknowledge(
-            fn,
+            fn.role,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray PutTraceSegments/PutTelemetryRecords take no resource ARN (AWS-defined).",
         )

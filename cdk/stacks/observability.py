@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -53,12 +53,15 @@ class ObservabilityStack(Stack):
     dashboard: cw.Dashboard
     topic: sns.Topic
     alarms: list[cw.Alarm]
+    name_prefix: str
+    """The stage's resource-name prefix; every alarm's name starts with it."""
 
     def __init__(
         self, scope: Construct, construct_id: str, props: ObservabilityProps, **kwargs: object
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         cfg = props.config
+        self.name_prefix = cfg.prefix
         key = kms.Key(
             self,
             "AlarmTopicKey",
@@ -66,11 +69,33 @@ class ObservabilityStack(Stack):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        key.grant(
-            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
+        topic_name = f"{cfg.prefix}-alarms"
+        # CloudWatch may use the key for this stage's alarms publishing to this topic only.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": self.account,
+                        "kms:EncryptionContext:aws:sns:topicArn": self.format_arn(
+                            service="sns", resource=topic_name
+                        ),
+                    },
+                    "ArnLike": {
+                        "aws:SourceArn": self.format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=f"{cfg.prefix}-*",
+                            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                },
+            )
         )
         self.topic = sns.Topic(
-            self, "Alarms", topic_name=f"{cfg.prefix}-alarms", master_key=key, enforce_ssl=True
+            self, "Alarms", topic_name=topic_name, master_key=key, enforce_ssl=True
         )
         if cfg.alarm_email:
             self.topic.add_subscription(subs.EmailSubscription(cfg.alarm_email))
@@ -89,6 +114,7 @@ class ObservabilityStack(Stack):
         alarm = cw.Alarm(
             self,
             name,
+            alarm_name=f"{self.name_prefix}-{name}",  # the alarm topic key's condition names them
             alarm_description=what,
             metric=metric,
             threshold=threshold,

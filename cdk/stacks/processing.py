@@ -17,16 +17,29 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from augury.cache_access import (
+    DEFAULT_USER_ACCESS,
+    JOB_USER,
+    READER_USER,
+    job_access,
+    reader_access,
+)
 from augury.resources import FLINK_JAR_NAME
 from cdk.config import StageConfig
-from cdk.nag import acknowledge, acknowledge_all, pseudo
+from cdk.nag import (
+    S3_PUT_ACTIONS,
+    S3_READ_ACTIONS,
+    acknowledge,
+    acknowledge_all,
+    pseudo,
+    s3_action_findings,
+)
 from cdk.packaging import FLINK_ZIP, ROOT, PackagingError
 from cdk.stacks.common import log_retention
 from cdk.stacks.observability import CacheMetrics
-from cdk.stacks.raw_storage import DEAD_LETTER_PREFIX, S3_READ_WRITE_ACTIONS, raw_bucket_name
+from cdk.stacks.raw_storage import DEAD_LETTER_PREFIX, raw_bucket_name
 
 CACHE_PORT = 6379
-CACHE_USER = "augury"
 SERVERLESS_BYTES_ALARM = 5 * 2**30
 """Alarm above this many bytes in the serverless cache (24 h of results: about 1 GiB)."""
 
@@ -40,17 +53,20 @@ class ProcessingProps:
 
 
 class ProcessingStack(Stack):
-    """VPC without NAT, Valkey with TLS and AUTH, and the Managed Flink application."""
+    """VPC without NAT, Valkey with TLS and its users, and the Managed Flink application."""
 
     vpc: ec2.Vpc
     cache_secret: secretsmanager.Secret
+    """The job user's password."""
     cache_host: str
     cache_resource: elasticache.CfnServerlessCache | elasticache.CfnReplicationGroup
     application: flink.Application
     raw_bucket: s3.IBucket
     job_security_group: ec2.SecurityGroup
     cache_metrics: CacheMetrics
-    cache_user: str
+    reader_secret: secretsmanager.Secret
+    """The read API user's password."""
+    reader_security_group: ec2.SecurityGroup
 
     def __init__(
         self, scope: Construct, construct_id: str, props: ProcessingProps, **kwargs: object
@@ -97,21 +113,74 @@ class ProcessingStack(Stack):
             self, "JobSg", vpc=self.vpc, description="Flink job ENIs", allow_all_outbound=True
         )
 
-    def _cache(self, cfg: StageConfig) -> None:
-        self.cache_secret = secretsmanager.Secret(
+    def _secret(self, construct_id: str, what: str) -> secretsmanager.Secret:
+        """A generated password for one cache user (64 letters and digits)."""
+        secret = secretsmanager.Secret(
             self,
-            "CacheAuth",
-            description=f"{cfg.prefix}: AUTH password of the Valkey cache",
+            construct_id,
+            description=what,
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 exclude_punctuation=True, password_length=64
             ),
         )
         acknowledge(
-            self.cache_secret,
+            secret,
             "AwsSolutions-SMG4",
-            "ElastiCache cannot rotate an AUTH token or user password from Secrets Manager "
-            "without a custom rotation Lambda; rotate by redeploying with a new secret.",
+            "ElastiCache cannot rotate a user's password from Secrets Manager without a custom "
+            "rotation Lambda; rotate by redeploying with a new secret.",
         )
+        return secret
+
+    def _users(self, cfg: StageConfig) -> elasticache.CfnUserGroup:
+        """The cache's users, one code path for both cache modes.
+
+        ``default`` is off; the job's user and the read API's (``augury.cache_access``) each
+        have their own password secret.
+        """
+        prefix = cfg.pipeline.key_prefix
+        self.cache_secret = self._secret("CacheAuth", f"{cfg.prefix}: the job's cache password")
+        self.reader_secret = self._secret(
+            "CacheReaderAuth", f"{cfg.prefix}: the read API's cache password"
+        )
+        users = [
+            elasticache.CfnUser(
+                self,
+                "CacheDefaultUser",
+                engine="valkey",
+                user_id=f"{cfg.prefix}-default",
+                user_name="default",
+                access_string=DEFAULT_USER_ACCESS,
+                authentication_mode={"Type": "no-password-required"},
+            )
+        ]
+        for construct_id, user_id, name, access, secret in (
+            ("CacheAppUser", JOB_USER, JOB_USER, job_access(prefix), self.cache_secret),
+            ("CacheReaderUser", "reader", READER_USER, reader_access(prefix), self.reader_secret),
+        ):
+            password = secret.secret_value.unsafe_unwrap()  # a {{resolve:...}} reference
+            users.append(
+                elasticache.CfnUser(
+                    self,
+                    construct_id,
+                    engine="valkey",
+                    user_id=f"{cfg.prefix}-{user_id}",
+                    user_name=name,
+                    access_string=access,
+                    authentication_mode={"Type": "password", "Passwords": [password]},
+                )
+            )
+        group = elasticache.CfnUserGroup(
+            self,
+            "CacheUsers",
+            engine="valkey",
+            user_group_id=f"{cfg.prefix}-users",
+            user_ids=[u.user_id for u in users],
+        )
+        for user in users:
+            group.add_dependency(user)
+        return group
+
+    def _cache(self, cfg: StageConfig) -> None:
         sg = ec2.SecurityGroup(
             self,
             "CacheSg",
@@ -129,35 +198,8 @@ class ProcessingStack(Stack):
         )
         sg.add_ingress_rule(self.reader_security_group, ec2.Port.tcp(CACHE_PORT), "read API")
         subnets = self.vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids
-        password = self.cache_secret.secret_value.unsafe_unwrap()  # a {{resolve:...}} reference
+        group = self._users(cfg)
         if cfg.cache_mode == "serverless":
-            default_user = elasticache.CfnUser(
-                self,
-                "CacheDefaultUser",
-                engine="valkey",
-                user_id=f"{cfg.prefix}-default",
-                user_name="default",
-                access_string="off -@all",
-                authentication_mode={"Type": "no-password-required"},
-            )
-            app_user = elasticache.CfnUser(
-                self,
-                "CacheAppUser",
-                engine="valkey",
-                user_id=f"{cfg.prefix}-{CACHE_USER}",
-                user_name=CACHE_USER,
-                access_string="on ~* +@all -@dangerous",
-                authentication_mode={"Type": "password", "Passwords": [password]},
-            )
-            group = elasticache.CfnUserGroup(
-                self,
-                "CacheUsers",
-                engine="valkey",
-                user_group_id=f"{cfg.prefix}-users",
-                user_ids=[default_user.user_id, app_user.user_id],
-            )
-            group.add_dependency(default_user)
-            group.add_dependency(app_user)
             cache = elasticache.CfnServerlessCache(
                 self,
                 "Cache",
@@ -171,7 +213,6 @@ class ProcessingStack(Stack):
             )
             cache.add_dependency(group)
             self.cache_host = cache.attr_endpoint_address
-            self.cache_user = CACHE_USER
             self.cache_resource = cache
             self.cache_metrics = CacheMetrics(
                 "clusterId", f"{cfg.prefix}-cache", "BytesUsedForCache", SERVERLESS_BYTES_ALARM
@@ -195,31 +236,42 @@ class ProcessingStack(Stack):
                 replicas_per_node_group=1,
                 automatic_failover_enabled=True,
                 multi_az_enabled=True,
-                transit_encryption_enabled=True,
+                transit_encryption_enabled=True,  # RBAC needs TLS
                 at_rest_encryption_enabled=True,
-                auth_token=password,
+                user_group_ids=[group.user_group_id],
                 cache_subnet_group_name=subnet_group.ref,
                 security_group_ids=[sg.security_group_id],
                 port=CACHE_PORT,
                 snapshot_retention_limit=1,
             )
+            cache_rg.add_dependency(group)
+            acknowledge(
+                cache_rg,
+                "AwsSolutions-AEC6",
+                "Clients authenticate as RBAC users (UserGroupIds: each user its own password "
+                "and access string), which replaces the single AUTH token this rule looks for; "
+                "ElastiCache takes one or the other.",
+            )
             acknowledge(
                 cache_rg,
                 "AwsSolutions-AEC5",
                 "The cache listens on the default port; it is reachable only from the job's "
-                "security group inside an isolated VPC, so a custom port adds nothing.",
+                "and the read API's security groups inside an isolated VPC, so a custom port "
+                "adds nothing.",
             )
             self.cache_host = cache_rg.attr_primary_end_point_address
-            self.cache_user = "default"
             self.cache_resource = cache_rg
             self.cache_metrics = CacheMetrics(
                 "CacheClusterId", f"{cfg.prefix}-cache-001", "DatabaseMemoryUsagePercentage", 80
             )
 
-    @property
-    def cache_url(self) -> str:
-        """The cache's URL, TLS, without the password (it comes from ``cache_secret``)."""
-        return f"rediss://{self.cache_user}@{self.cache_host}:{CACHE_PORT}/0"
+    def cache_url(self, user: str) -> str:
+        """The cache's URL for ``user``, TLS, without the password.
+
+        The password is in the user's secret: ``cache_secret`` for the job, ``reader_secret``
+        for the read API.
+        """
+        return f"rediss://{user}@{self.cache_host}:{CACHE_PORT}/0"
 
     def property_groups(
         self, cfg: StageConfig, props: ProcessingProps
@@ -237,7 +289,7 @@ class ProcessingStack(Stack):
             "start.position": "LATEST",
         })  # fmt: skip
         groups.setdefault("sink", {}).update({
-            "redis.url": self.cache_url,
+            "redis.url": self.cache_url(JOB_USER),
             "redis.auth.secret.arn": self.cache_secret.secret_arn,
             "deadletter.path": f"s3://{self.raw_bucket.bucket_name}/{DEAD_LETTER_PREFIX}",
         })  # fmt: skip
@@ -284,8 +336,9 @@ class ProcessingStack(Stack):
             security_groups=[self.job_security_group],
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # The job only streams from Kinesis: it never reads the raw archive on AWS (replay
+        # runs locally, `make replay`), so its bucket grant is the dead-letter prefix only.
         props.stream.grant_read(self.application)
-        self.raw_bucket.grant_read(self.application, "raw/*")
         self.raw_bucket.grant_put(self.application, f"{DEAD_LETTER_PREFIX}*")
         self.cache_secret.grant_read(self.application)
         account, region = pseudo(self)
@@ -297,22 +350,32 @@ class ProcessingStack(Stack):
                 f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{region}:{account}"
                 ":log-group:*]",
             ],
-            "Added by the Managed Flink L2: EC2 Describe*/ENI actions for VPC access take no "
-            "resource ARN, and the service lists log groups to find its own.",
-        )
-        acknowledge(
-            self.application,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
-            f"cdk-hnb659fds-assets-{account}-{region}/*]",
-            "Read of the application's code object in the CDK asset bucket (key chosen by CDK).",
+            "Added by the Managed Flink L2. On *: cloudwatch:PutMetricData (metrics take no "
+            "resource) and the EC2 actions of VPC access, DescribeVpcs, DescribeSubnets, "
+            "DescribeSecurityGroups, DescribeDhcpOptions, DescribeNetworkInterfaces (Describe "
+            "actions take no resource), CreateNetworkInterface, "
+            "CreateNetworkInterfacePermission and DeleteNetworkInterface (the interfaces do "
+            "not exist before the service creates them). On every log group of the account "
+            "and region: logs:DescribeLogGroups (the service looks up its own).",
         )
         acknowledge_all(
             self.application,
             [
-                *(f"AwsSolutions-IAM5[Action::s3:{a}]" for a in S3_READ_WRITE_ACTIONS),
-                f"AwsSolutions-IAM5[Resource::{bucket}/raw/*]",
-                f"AwsSolutions-IAM5[Resource::{bucket}/{DEAD_LETTER_PREFIX}*]",
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
+                f"cdk-hnb659fds-assets-{account}-{region}/*]",
+                *s3_action_findings(S3_READ_ACTIONS),
             ],
-            "The job reads archived raw objects (replay) and writes dead-letter objects, each "
-            "under its own prefix of the raw bucket; object keys are generated.",
+            "Added by the Managed Flink L2: read (S3's GetObject*, GetBucket*, List* groups) of "
+            "the CDK asset bucket, where the application's code object is (key chosen by CDK).",
+        )
+        acknowledge_all(
+            self.application,
+            [
+                f"AwsSolutions-IAM5[Resource::{bucket}/{DEAD_LETTER_PREFIX}*]",
+                *s3_action_findings(S3_PUT_ACTIONS),
+            ],
+            "The job writes dead-letter objects under generated keys of the raw bucket's "
+            f"{DEAD_LETTER_PREFIX} prefix (Bucket.grant_put): PutObject, PutObjectLegalHold, "
+            "PutObjectRetention, PutObjectTagging, PutObjectVersionTagging and S3's Abort* group "
+            "(multipart uploads).",
         )

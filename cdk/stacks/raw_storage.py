@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import Duration, RemovalPolicy, Size, Stack, Token
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_s3 as s3
@@ -13,7 +13,15 @@ from constructs import Construct
 
 from augury.resources import LOCAL_RAW_BUCKET
 from cdk.config import StageConfig
-from cdk.nag import acknowledge, acknowledge_all, arn_finding
+from cdk.nag import (
+    S3_DELETE_ACTIONS,
+    S3_PUT_ACTIONS,
+    S3_READ_ACTIONS,
+    acknowledge,
+    acknowledge_all,
+    arn_finding,
+    s3_action_findings,
+)
 
 RAW_PREFIX: Final = (
     "raw/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/"
@@ -23,8 +31,6 @@ ERROR_PREFIX: Final = (
     "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/"
     "day=!{timestamp:dd}/hour=!{timestamp:HH}/"
 )
-S3_READ_WRITE_ACTIONS: Final = ("GetObject*", "GetBucket*", "List*", "DeleteObject*", "Abort*")
-"""The action groups of ``Bucket.grant_read_write`` (what the Firehose L2 grants itself)."""
 DEAD_LETTER_PREFIX: Final = "dead-letter/"
 """Where the Flink job writes invalid and late events, with their reason."""
 
@@ -119,12 +125,13 @@ class RawStorageStack(Stack):
                 buffering_size=Size.mebibytes(cfg.firehose_buffer_mib),
             ),
         )
-        acknowledge(
-            self,
-            "CloudFormation-Validate::W7001",
-            "The Firehose L2 always adds its CIDR-block mapping; it is unused without a VPC "
-            "destination.",
-        )
+        if Token.is_unresolved(self.region):  # else the L2 looks its CIDR blocks up itself
+            acknowledge(
+                self,
+                "CloudFormation-Validate::W7001",
+                "The Firehose L2 adds its CIDR-block mapping when the region is not known at "
+                "synth; it is unused without a VPC destination.",
+            )
         acknowledge(
             self.delivery,
             "AwsSolutions-KDF1",
@@ -135,8 +142,11 @@ class RawStorageStack(Stack):
             self.delivery,
             [
                 arn_finding(self, self.bucket.bucket_arn),
-                *(f"AwsSolutions-IAM5[Action::s3:{a}]" for a in S3_READ_WRITE_ACTIONS),
+                *s3_action_findings(S3_READ_ACTIONS + S3_DELETE_ACTIONS + S3_PUT_ACTIONS),
             ],
-            "Firehose's role, made by the L2: read/write of objects under generated, "
-            "time-partitioned keys of this one bucket (the actions are S3's own groups).",
+            "Firehose's role, made by the L2 with Bucket.grant_read_write on this one bucket "
+            "and its objects (generated, time-partitioned keys): S3's GetObject*, GetBucket*, "
+            "List*, DeleteObject* and Abort* groups, and PutObject, PutObjectLegalHold, "
+            "PutObjectRetention, PutObjectTagging, PutObjectVersionTagging. Firehose itself "
+            "never deletes, but the L2 always grants read/write and takes no narrower grant.",
         )

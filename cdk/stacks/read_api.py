@@ -15,20 +15,21 @@ from constructs import Construct
 
 from augury import env as env_names
 from cdk.config import StageConfig
-from cdk.nag import acknowledge
 from cdk.stacks.common import python_function
 
 
 @dataclass(frozen=True)
 class ReadApiProps:
-    """Where the cache is and how to reach it (all from the processing stack)."""
+    """Where the cache is and how to reach it as the read API's user (from Processing)."""
 
     config: StageConfig
     vpc: ec2.IVpc
     security_group: ec2.ISecurityGroup
     """A security group the cache admits."""
     cache_url: str
+    """The cache's URL with the read API's user name (``augury.cache_access.READER_USER``)."""
     cache_secret: secretsmanager.ISecret
+    """That user's password."""
 
 
 class ReadApiStack(Stack):
@@ -67,9 +68,3 @@ class ReadApiStack(Stack):
         props.cache_secret.grant_read(self.function)
         self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)
         CfnOutput(self, "ReadApiUrl", value=self.url.url, description="Read API base URL (SigV4)")
-        acknowledge(
-            self.function,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AWSLambdaVPCAccessExecutionRole]",
-            "The AWS-managed VPC access role only manages the function's own network interfaces.",
-        )

@@ -117,8 +117,9 @@ def connection() -> Any:
     url = redis_url_with_secret(
         cfg.redis_url, cfg.redis_auth_secret_arn, Endpoints.from_env().secret_string
     )
+    # driver_info=None: no CLIENT SETINFO, which the read-only cache user may not send.
     return redis.Redis.from_url(
-        url, decode_responses=True, socket_timeout=3, socket_connect_timeout=3
+        url, decode_responses=True, socket_timeout=3, socket_connect_timeout=3, driver_info=None
     )
 
 

@@ -1,16 +1,20 @@
 """One synthesis per mode per session: the AWS mode (serverless and replication-group cache)
-and the local mode, each through the cdk-nag gate, as ``cdk synth`` runs them."""
+and the local mode, each through the cdk-nag gate, as ``cdk synth`` runs them (``cdk.json``'s
+context, feature flags included, then the test's)."""
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aws_cdk import Stack
+from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
 from cdk.app import create_app
+from cdk.packaging import ROOT
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_DEPRECATED", "quiet")
@@ -18,27 +22,44 @@ os.environ.setdefault("JSII_DEPRECATED", "quiet")
 Templates = dict[str, Template]
 
 
-def _synth(tmp: Path, context: dict[str, str], env: dict[str, str] | None = None) -> Templates:
+@dataclass(frozen=True)
+class Synth:
+    """One synthesized app: its construct tree, its cloud assembly folder and its templates."""
+
+    app: App
+    outdir: Path
+    templates: Templates
+    """Keyed by concern (``Ingest``, ``RawStorage``, ...)."""
+
+    @property
+    def stacks(self) -> list[Stack]:
+        """The app's stacks."""
+        return [c for c in self.app.node.children if isinstance(c, Stack)]
+
+
+def _synth(tmp: Path, context: dict[str, str], env: dict[str, str] | None = None) -> Synth:
+    base = json.loads((ROOT / "cdk.json").read_text())["context"]
     saved = dict(os.environ)
     os.environ.update(env or {})
     try:
-        app = create_app(context, outdir=str(tmp))
+        app = create_app({**base, **context}, outdir=str(tmp))
         app.synth()  # raises when cdk-nag reports an unacknowledged finding
     finally:
         os.environ.clear()
         os.environ.update(saved)
     stacks = [c for c in app.node.children if isinstance(c, Stack)]
-    return {s.stack_name.rsplit("-", 1)[1]: Template.from_stack(s) for s in stacks}
+    templates = {s.stack_name.rsplit("-", 1)[1]: Template.from_stack(s) for s in stacks}
+    return Synth(app, tmp, templates)
 
 
 @pytest.fixture(scope="session")
-def aws(tmp_path_factory: pytest.TempPathFactory) -> Templates:
-    """Templates of the AWS mode at the defaults (serverless cache), keyed by concern."""
+def aws_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The AWS mode at the defaults (serverless cache)."""
     return _synth(tmp_path_factory.mktemp("cdk-aws"), {})
 
 
 @pytest.fixture(scope="session")
-def aws_replication_group(tmp_path_factory: pytest.TempPathFactory) -> Templates:
+def aws_replication_group_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """Replication-group cache, provisioned shards, and a concrete account and region (as
     ``cdk synth`` with credentials has them; cdk-nag findings then name them literally)."""
     return _synth(
@@ -55,6 +76,28 @@ def aws_replication_group(tmp_path_factory: pytest.TempPathFactory) -> Templates
 
 
 @pytest.fixture(scope="session")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Templates:
-    """Templates of the local mode (``-c local=true``)."""
+def local_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The local mode (``-c local=true``)."""
     return _synth(tmp_path_factory.mktemp("cdk-local"), {"local": "true"})
+
+
+@pytest.fixture(scope="session")
+def aws(aws_synth: Synth) -> Templates:
+    """Templates of the AWS mode at the defaults (serverless cache), keyed by concern."""
+    return aws_synth.templates
+
+
+@pytest.fixture(scope="session")
+def aws_replication_group(aws_replication_group_synth: Synth) -> Templates:
+    """Templates of the replication-group synth, keyed by concern."""
+    return aws_replication_group_synth.templates
+
+
+@pytest.fixture(scope="session")
+def local(local_synth: Synth) -> Templates:
+    """Templates of the local mode, keyed by concern."""
+    return local_synth.templates
+
+
+SYNTHS = ("aws_synth", "aws_replication_group_synth", "local_synth")
+"""Every synth fixture: tests over all of them are parametrized with these names."""

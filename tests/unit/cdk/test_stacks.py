@@ -10,6 +10,13 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
+from augury.cache_access import (
+    DEFAULT_USER_ACCESS,
+    JOB_USER,
+    READER_USER,
+    job_access,
+    reader_access,
+)
 from augury.resources import DEFAULT_STREAM_NAME, LOCAL_SCHEDULE_QUEUE, LOCAL_SCHEDULE_RULE
 from cdk.nag import add_security_gate
 from cdk.stacks.raw_storage import ERROR_PREFIX, RAW_PREFIX
@@ -162,26 +169,48 @@ def test_vpc_has_no_nat_and_the_endpoints_the_job_needs(aws: Templates) -> None:
         assert service in services
 
 
-def test_serverless_valkey_requires_a_password_user(aws: Templates) -> None:
-    processing = aws["Processing"]
-    processing.has_resource_properties(
-        "AWS::ElastiCache::ServerlessCache", {"Engine": "valkey", "UserGroupId": Match.any_value()}
-    )
-    users = [u["Properties"] for u in processing.find_resources("AWS::ElastiCache::User").values()]
-    by_name = {u["UserName"]: u for u in users}
-    assert by_name["default"]["AccessString"].startswith("off")
-    app_user = by_name["augury"]["AuthenticationMode"]
-    assert app_user["Type"] == "password"
-    assert "resolve:secretsmanager" in json.dumps(app_user["Passwords"])
+@pytest.mark.parametrize(
+    ("mode", "prefix"), [("aws", "augury:"), ("aws_replication_group", "prod:")]
+)
+def test_the_cache_has_a_user_per_client_each_with_its_own_password(
+    mode: str, prefix: str, request: Any
+) -> None:
+    """Both cache modes: one user group, ``default`` off, the job's and the read API's users
+    with the access strings of ``augury.cache_access`` for the stage's key prefix."""
+    processing: Template = request.getfixturevalue(mode)["Processing"]
+    users = {u["Properties"]["UserName"]: u["Properties"]
+             for u in processing.find_resources("AWS::ElastiCache::User").values()}  # fmt: skip
+    assert set(users) == {"default", JOB_USER, READER_USER}
+    assert users["default"]["AccessString"] == DEFAULT_USER_ACCESS
+    assert users[JOB_USER]["AccessString"] == job_access(prefix)
+    assert users[READER_USER]["AccessString"] == reader_access(prefix)
+    secrets = processing.find_resources("AWS::SecretsManager::Secret")
+    assert len(secrets) == 2
+    used = set()
+    for name in (JOB_USER, READER_USER):
+        auth = users[name]["AuthenticationMode"]
+        assert auth["Type"] == "password" and len(auth["Passwords"]) == 1
+        password = json.dumps(auth["Passwords"])
+        assert "resolve:secretsmanager" in password
+        used |= {secret for secret in secrets if secret in password}
+    assert used == set(secrets)  # one secret each
+    group = _only(processing, "AWS::ElastiCache::UserGroup")
+    assert len(group["UserIds"]) == 3
+    cache = {**processing.find_resources("AWS::ElastiCache::ServerlessCache"),
+             **processing.find_resources("AWS::ElastiCache::ReplicationGroup")}  # fmt: skip
+    assert len(cache) == 1
+    props = next(iter(cache.values()))["Properties"]
+    assert "AuthToken" not in props
+    assert props.get("UserGroupId", props.get("UserGroupIds", [""])[0]) == group["UserGroupId"]
 
 
-def test_replication_group_has_tls_auth_and_encryption_at_rest(
+def test_replication_group_has_tls_rbac_and_encryption_at_rest(
     aws_replication_group: Templates,
 ) -> None:
     props = _only(aws_replication_group["Processing"], "AWS::ElastiCache::ReplicationGroup")
     assert props["TransitEncryptionEnabled"] is True and props["AtRestEncryptionEnabled"] is True
     assert props["Engine"] == "valkey" and props["AutomaticFailoverEnabled"] is True
-    assert "resolve:secretsmanager" in json.dumps(props["AuthToken"])
+    assert "AuthToken" not in props and len(props["UserGroupIds"]) == 1
     aws_replication_group["Processing"].resource_count_is("AWS::ElastiCache::ServerlessCache", 0)
 
 
@@ -241,16 +270,46 @@ def test_the_pipeline_settings_reach_the_job_and_the_read_api(
     assert env["AUGURY_WINDOW_SECONDS"] == "30" and env["AUGURY_REDIS_KEY_PREFIX"] == "prod:"
 
 
-def test_flink_grants_are_scoped_to_stream_bucket_prefixes_and_secret(aws: Templates) -> None:
+def test_flink_grants_are_scoped_to_stream_dead_letters_and_its_secret(aws: Templates) -> None:
+    """The job streams: no read of the raw archive, writes under ``dead-letter/`` only, and
+    the job user's secret (not the read API's)."""
     statements = _statements(aws["Processing"])
     text = json.dumps(statements)
-    assert "/raw/*" in text and "/dead-letter/*" in text
-    s3_writes = [s for s in statements if "s3:PutObject" in _actions(s)]
-    assert s3_writes and all("/dead-letter/*" in json.dumps(s["Resource"]) for s in s3_writes)
+    assert "/raw/" not in text and "augury-dev-raw-" in text
+    raw_bucket = [s for s in statements if "augury-dev-raw-" in json.dumps(s["Resource"])]
+    assert raw_bucket and all(
+        "/dead-letter/*" in json.dumps(s["Resource"])
+        and all(a.startswith(("s3:PutObject", "s3:Abort")) for a in _actions(s))
+        for s in raw_bucket
+    )
+    assert not [a for s in statements for a in _actions(s) if a.startswith("s3:Delete")]
     secret = [s for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
-    assert secret and all(s["Resource"] != "*" for s in secret)
+    assert [s["Resource"] for s in secret] == [{"Ref": _logical_id(aws, "CacheAuth")}]
     kinesis_reads = [s for s in statements if "kinesis:GetRecords" in _actions(s)]
     assert kinesis_reads and all(s["Resource"] != "*" for s in kinesis_reads)
+
+
+@pytest.mark.parametrize("concern", ["Ingest", "ReadApi"])
+def test_lambda_roles_write_their_own_log_group_only(concern: str, aws: Templates) -> None:
+    """No AWS-managed policy (they grant logs:* on every log group): the role's only logs
+    grant is CreateLogStream/PutLogEvents on the function's own log group."""
+    template = aws[concern]
+    for role in template.find_resources("AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+    fn = _only(template, "AWS::Lambda::Function")
+    log_group = fn["LoggingConfig"]["LogGroup"]["Ref"]
+    logs = [s for s in _statements(template) if any(a.startswith("logs:") for a in _actions(s))]
+    assert len(logs) == 1
+    assert sorted(_actions(logs[0])) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert logs[0]["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
+
+
+def _logical_id(templates: Templates, construct_id: str) -> str:
+    found = [lid for t in templates.values() for lid in t.to_json()["Resources"]
+             if lid.startswith(construct_id) and lid[len(construct_id):].isalnum()
+             and len(lid) == len(construct_id) + 8]  # fmt: skip
+    assert len(found) == 1, found
+    return str(found[0])
 
 
 # --- Observability ------------------------------------------------------------------------
@@ -291,6 +350,23 @@ def test_alarms_notify_an_encrypted_topic(aws: Templates) -> None:
         assert alarm["Properties"]["AlarmActions"], "alarm without an action"
     topic = _only(observability, "AWS::SNS::Topic")
     assert "KmsMasterKeyId" in topic
+
+
+def test_the_alarm_topic_key_serves_this_stages_alarms_only(aws: Templates) -> None:
+    """CloudWatch may use the key only for alarms of this account and stage publishing to this
+    topic (confused-deputy conditions)."""
+    observability = aws["Observability"]
+    policy = _only(observability, "AWS::KMS::Key")["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in policy if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert len(cloudwatch) == 1
+    condition = cloudwatch[0]["Condition"]
+    assert condition["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    topic_arn = condition["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"]
+    assert topic_arn["Fn::Join"][1][-1] == ":augury-dev-alarms"
+    assert condition["ArnLike"]["aws:SourceArn"]["Fn::Join"][1][-1] == ":alarm:augury-dev-*"
+    names = [a["Properties"]["AlarmName"]
+             for a in observability.find_resources("AWS::CloudWatch::Alarm").values()]  # fmt: skip
+    assert names and all(n.startswith("augury-dev-") for n in names)
 
 
 # --- Local mode ---------------------------------------------------------------------------
@@ -335,10 +411,13 @@ def test_read_api_is_a_vpc_lambda_behind_an_iam_function_url(aws: Templates) -> 
     assert fn["Handler"] == "lambdas.read_api.handler.lambda_handler"
     assert fn["Architectures"] == ["arm64"] and fn["Runtime"] == "python3.13"
     assert len(fn["VpcConfig"]["SubnetIds"]) == 2
-    env = json.dumps(fn["Environment"]["Variables"])
-    assert "rediss://augury@" in env and "AUGURY_REDIS_AUTH_SECRET_ARN" in env
+    env = fn["Environment"]["Variables"]
+    assert env["AUGURY_REDIS_URL"]["Fn::Join"][1][0] == f"rediss://{READER_USER}@"
+    reader_secret = _logical_id(aws, "CacheReaderAuth")
+    assert reader_secret in json.dumps(env["AUGURY_REDIS_AUTH_SECRET_ARN"])
     grants = [s for s in _statements(read_api) if "secretsmanager:GetSecretValue" in s["Action"]]
-    assert len(grants) == 1
+    assert len(grants) == 1 and reader_secret in json.dumps(grants[0]["Resource"])
+    assert _logical_id(aws, "CacheAuth") not in json.dumps(read_api.to_json())
     assert "ReadApiUrl" in read_api.to_json()["Outputs"]
 
 
