@@ -94,11 +94,13 @@ def preinstall_kinesis_mock(packages: Path, python: Path, env: dict[str, str]) -
         return
     step("kinesis-mock: installing from npm")
     subprocess.run(
-        [str(python), "-m", "localstack.cli.lpm", "install", "kinesis-mock"],
+        # var_libs: where the running LocalStack looks (lpm's default is its static dir).
+        [str(python), "-m", "localstack.cli.lpm", "install", "--target", "var_libs",
+         "kinesis-mock"],
         check=True,
         env=lpm_env(packages, env),
         stdout=subprocess.DEVNULL,
-    )
+    )  # fmt: skip
 
 
 def ensure(packages: Path, python: Path, env: dict[str, str]) -> None:
