@@ -33,6 +33,9 @@ REDIS_KEY_PREFIX: Final = "AUGURY_REDIS_KEY_PREFIX"
 
 # The Flink job's other properties (flink_app.settings).
 JOB_PROPERTY_PREFIX: Final = "AUGURY_FLINK_"
+MANAGED_FLINK_PROPERTIES: Final = "AUGURY_MANAGED_FLINK_PROPERTIES"
+"""A file read in place of Managed Flink's ``/etc/flink/application_properties.json`` (the
+application zip run outside the service). Not an ``AUGURY_FLINK_<GROUP>_<KEY>`` property."""
 
 
 def job_property(key: str) -> str:

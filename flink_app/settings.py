@@ -1,11 +1,12 @@
 """The job's settings: the pipeline's (``augury.settings``) plus where to read and write.
 
 On Managed Flink they come from the application's property groups
-(``/etc/flink/application_properties.json``); locally the same ``group.key`` properties come
-from a properties file of the same shape, then environment variables, then ``--set`` flags,
-later ones winning. The pipeline settings (window, gap, delay, early results, bots, dedupe, TTL,
-key prefix) are ``augury.settings.PIPELINE``; this module adds the job's own (source, sink,
-checkpoints). Everything is validated at start-up: a bad value raises
+(``/etc/flink/application_properties.json``, or the file ``AUGURY_MANAGED_FLINK_PROPERTIES``
+names: the application zip run outside the service); locally the same ``group.key`` properties
+come from a properties file of the same shape, then environment variables, then ``--set``
+flags, later ones winning. The pipeline settings (window, gap, delay, early results, bots,
+dedupe, TTL, key prefix) are ``augury.settings.PIPELINE``; this module adds the job's own
+(source, sink, checkpoints). Everything is validated at start-up: a bad value raises
 ``augury.settings.SettingsError`` naming the setting as its channel spells it.
 """
 
@@ -37,9 +38,14 @@ from augury.settings import (
     resolve,
 )
 
-__all__ = ["JOB", "MANAGED_FLINK_PROPERTIES", "JobSettings", "SettingsError", "load"]
+__all__ = [
+    "JOB", "MANAGED_FLINK_PROPERTIES", "JobSettings", "SettingsError", "load",
+    "managed_properties",
+]  # fmt: skip
 
 MANAGED_FLINK_PROPERTIES: Final = Path("/etc/flink/application_properties.json")
+"""Where Managed Flink puts the application's property groups; the job runs on the service when
+it exists (the service then provides the cluster, the class path and the checkpoints)."""
 
 
 def _job(attr: str, prop: str, default: int | str, low: int = 0, high: int = 0, scale: int = 1,
@@ -169,6 +175,30 @@ def read_property_groups(path: Path) -> Channel:
     return properties(groups, origin=f"property (in {path})")
 
 
+def managed_properties(env: Mapping[str, str] | None = None) -> Channel | None:
+    """Managed Flink's property groups, or None when the job is given none.
+
+    From the file ``AUGURY_MANAGED_FLINK_PROPERTIES`` names (in ``env``, default
+    ``os.environ``), else from ``MANAGED_FLINK_PROPERTIES`` when it exists. The variable is the
+    one way to give the job the service's file at another path (the application zip run
+    outside the service); a file it names that is missing or unreadable is an error naming the
+    variable, never a silent fall-back to the defaults.
+    """
+    name = env_names.MANAGED_FLINK_PROPERTIES
+    override = (os.environ if env is None else env).get(name, "").strip()
+    if not override:
+        if MANAGED_FLINK_PROPERTIES.exists():
+            return read_property_groups(MANAGED_FLINK_PROPERTIES)
+        return None
+    path = Path(override)
+    if not path.is_file():
+        raise SettingsError(f"environment variable {name}={override!r}: no such file")
+    try:
+        return read_property_groups(path)
+    except SettingsError as exc:
+        raise SettingsError(f"environment variable {name}: {exc}") from exc
+
+
 def parse_sets(items: list[str]) -> dict[str, str]:
     """``--set group.key=value`` items as a mapping; a malformed one raises SettingsError."""
     pairs = {}
@@ -185,10 +215,14 @@ def load(
     env: Mapping[str, str] | None = None,
     flag_values: Mapping[str, Any] | None = None,
 ) -> JobSettings:
-    """Settings from Managed Flink's file (when present), a local file, env and flags."""
+    """Settings from Managed Flink's file (``managed_properties``), a local file, env, flags.
+
+    ``env`` is the environment (default ``os.environ``).
+    """
     channels = []
-    if MANAGED_FLINK_PROPERTIES.exists():
-        channels.append(read_property_groups(MANAGED_FLINK_PROPERTIES))
+    managed = managed_properties(env)
+    if managed is not None:
+        channels.append(managed)
     if properties_file is not None:
         channels.append(read_property_groups(properties_file))
     channels.append(environment(os.environ if env is None else env))

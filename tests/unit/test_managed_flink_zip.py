@@ -7,11 +7,21 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from augury import env as env_names
+from augury.resources import FLINK_JAR_NAME
 from cdk.packaging import FLINK_ZIP
+from tests.flink.managed_flink import (
+    RUN_OPTIONS,
+    Local,
+    NotLocalizable,
+    localize,
+    service_environment,
+    write_properties,
+)
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +63,112 @@ def test_main_py_runs_the_streaming_job_s_settings_check(unpacked: Path) -> None
     assert "environment variable AUGURY_WINDOW_SECONDS='0' must be between 1 and 3600" in (
         done.stderr
     )
+
+
+def _service_env(properties: Path) -> dict[str, str]:
+    # what the service gives main.py (no AUGURY_* setting of this process), and the override
+    return service_environment(os.environ | {env_names.WINDOW_SECONDS: "0"}, properties)
+
+
+def test_main_py_reads_the_properties_file_the_override_names(
+    unpacked: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "application_properties.json"
+    write_properties(path, [
+        {"PropertyGroupId": RUN_OPTIONS, "PropertyMap": {"python": "main.py"}},
+        {"PropertyGroupId": "windows", "PropertyMap": {"size.seconds": "0"}},
+    ])  # fmt: skip
+    done = subprocess.run([sys.executable, "main.py"], cwd=unpacked, capture_output=True,
+                          text=True, timeout=120, env=_service_env(path))  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"property (in {path}) windows.size.seconds='0' must be between 1 and 3600" in (
+        done.stderr
+    )
+    # Outside the service main.py gives the local job the zip's jar (the run options' jarfile).
+    linked = unpacked / "flink_app" / "target" / FLINK_JAR_NAME
+    assert linked.is_symlink() and linked.resolve() == (unpacked / "lib" / FLINK_JAR_NAME)
+
+
+def test_main_py_fails_fast_naming_the_override_when_its_file_is_missing(
+    unpacked: Path, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere.json"
+    done = subprocess.run([sys.executable, "main.py"], cwd=unpacked, capture_output=True,
+                          text=True, timeout=120, env=_service_env(missing))  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"environment variable {env_names.MANAGED_FLINK_PROPERTIES}='{missing}'" in done.stderr
+
+
+def test_main_py_never_links_a_jar_into_a_checkout() -> None:
+    from flink_app.main import use_zip_jar
+
+    assert use_zip_jar(str(Path(__file__).resolve().parents[2])) is None
+
+
+def test_the_service_environment_has_no_augury_setting_of_the_parent(tmp_path: Path) -> None:
+    parent = {"PATH": "/bin", "HOME": "/root", env_names.WINDOW_SECONDS: "30",
+              env_names.LOCALSTACK_URL: "http://127.0.0.1:4566", "CLICKGEN_RATE": "5",
+              "AWS_ENDPOINT_URL": "http://x", "PYTHONPATH": "/repo", "FLINK_HOME": "/f",
+              "PYFLINK_GATEWAY_PORT": "1", env_names.JVM_ARGS: "-Xmx1g"}  # fmt: skip
+    env = service_environment(parent, tmp_path / "p.json")
+    assert env.pop(env_names.MANAGED_FLINK_PROPERTIES) == str(tmp_path / "p.json")
+    assert env == {"PATH": "/bin", "HOME": "/root", "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+LOCAL = Local(stream="s", region="eu-west-1", localstack_url="http://127.0.0.1:4566",
+              redis_url="redis://127.0.0.1:6379/3", dead_letter=Path("/tmp/dead"),
+              checkpoints=Path("/tmp/chk"))  # fmt: skip
+
+
+def _template(overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Property groups shaped as the synthesized template gives them (tokens as CFN dicts),
+    with ``overrides`` (``group.key``: value, None to leave the property out)."""
+    groups: dict[str, dict[str, Any]] = {
+        RUN_OPTIONS: {"python": "main.py", "jarfile": "lib/j.jar"},
+        "windows": {"size.seconds": "60"},
+        "sink": {"redis.key.prefix": "augury:",
+                 "redis.url": {"Fn::Join": ["", ["rediss://augury@",
+                                                 {"Fn::GetAtt": ["Cache", "Endpoint.Address"]},
+                                                 ":6379/0"]]},
+                 "redis.auth.secret.arn": {"Ref": "CacheAuth"},
+                 "deadletter.path": {"Fn::Join": ["", ["s3://b-", {"Ref": "AWS::AccountId"}]]}},
+        "source": {"type": "kinesis", "stream.name": {"Fn::ImportValue": "Ingest:Clicks"},
+                   "aws.region": {"Ref": "AWS::Region"}, "start.position": "LATEST"},
+        "job": {"parallelism": "1"},
+    }  # fmt: skip
+    for prop, value in (overrides or {}).items():
+        group, _, key = prop.partition(".")
+        if value is None:
+            del groups[group][key]
+        else:
+            groups[group][key] = value
+    return [{"PropertyGroupId": g, "PropertyMap": m} for g, m in groups.items()]
+
+
+def test_localize_swaps_only_the_endpoints() -> None:
+    got = {g["PropertyGroupId"]: g["PropertyMap"] for g in localize(_template(), LOCAL)}
+    assert got == {
+        RUN_OPTIONS: {"python": "main.py", "jarfile": "lib/j.jar"},
+        "windows": {"size.seconds": "60"},
+        "sink": {"redis.key.prefix": "augury:", "redis.url": "redis://127.0.0.1:6379/3",
+                 "deadletter.path": "/tmp/dead"},
+        "source": {"type": "kinesis", "stream.name": "s", "aws.region": "eu-west-1",
+                   "start.position": "TRIM_HORIZON", "aws.endpoint": "http://127.0.0.1:4566"},
+        "job": {"parallelism": "1", "checkpoint.dir": "/tmp/chk"},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"sink.redis.password": {"Ref": "Pw"}}, r"sink\.redis\.password = \{\"Ref\""),
+        ({"windows.size.seconds": {"Fn::GetAtt": ["X", "Y"]}}, "CloudFormation token"),
+        ({"sink.replica.url": "rediss://r:6379"}, r"sink\.replica\.url: not a property"),
+        ({"source.input.path": "s3://bucket/raw/"}, "looks like an AWS endpoint"),
+        ({"source.stream.name": None}, r"no longer sets source\.stream\.name"),
+        ({"job.checkpoint.dir": "/x"}, r"job\.checkpoint\.dir is set by the stack"),
+    ],
+)
+def test_localize_fails_on_what_it_does_not_know(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(NotLocalizable, match=message):
+        localize(_template(overrides), LOCAL)

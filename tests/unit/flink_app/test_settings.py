@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from augury import env as env_names
 from augury.settings import SettingsError
 from flink_app import settings
 
@@ -109,3 +110,40 @@ def test_managed_flink_s_run_options_group_is_not_the_job_s_business(tmp_path: P
     path = _file(tmp_path, {"kinesis.analytics.flink.run.options": {"python": "main.py"},
                             "windows": {"size.seconds": "30"}})  # fmt: skip
     assert settings.load(path, env={}).pipeline.window_ms == 30_000
+
+
+OVERRIDE = env_names.MANAGED_FLINK_PROPERTIES
+
+
+def test_the_override_is_read_as_managed_flink_s_file(tmp_path: Path) -> None:
+    path = _file(tmp_path, {"kinesis.analytics.flink.run.options": {"python": "main.py"},
+                            "windows": {"size.seconds": "30", "bot.threshold": "5"},
+                            "source": {"stream.name": "from-the-file"}})  # fmt: skip
+    s = settings.load(env={OVERRIDE: str(path), "AUGURY_BOT_THRESHOLD": "7"})
+    assert s.pipeline.window_ms == 30_000 and s.stream_name == "from-the-file"
+    assert s.pipeline.bot_threshold == 7  # the environment over the service's file, as on AWS
+    (tmp_path / "local").mkdir()
+    local = _file(tmp_path / "local", {"windows": {"size.seconds": "20"}})
+    assert settings.load(local, env={OVERRIDE: str(path)}).pipeline.window_ms == 20_000
+    with pytest.raises(SettingsError, match=r"property \(in .*\) windows\.size\.seconds='0'"):
+        settings.load(env={OVERRIDE: str(_file(tmp_path, {"windows": {"size.seconds": "0"}}))})
+
+
+def test_an_empty_override_is_unset() -> None:
+    assert settings.managed_properties({OVERRIDE: " "}) is None  # no /etc/flink here
+    assert settings.load(env={OVERRIDE: ""}).pipeline.window_ms == 60_000
+
+
+@pytest.mark.parametrize("problem", ["missing", "directory", "not json", "not a list"])
+def test_an_override_that_cannot_be_read_fails_naming_the_variable(
+    tmp_path: Path, problem: str
+) -> None:
+    path = tmp_path / "application_properties.json"
+    if problem == "directory":
+        path.mkdir()
+    elif problem == "not json":
+        path.write_text("{not json")
+    elif problem == "not a list":
+        path.write_text('{"windows": {"size.seconds": "30"}}')
+    with pytest.raises(SettingsError, match=rf"^environment variable {OVERRIDE}\b.*"):
+        settings.load(env={OVERRIDE: str(path)})
