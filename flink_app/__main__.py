@@ -12,6 +12,7 @@ application's property groups.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -21,6 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from augury.endpoints import Endpoints
+
+LOCAL_DEAD_LETTER = ".local/dead-letter/stream"
+"""Where a local streaming run writes dead letters unless a setting says otherwise."""
+LOCAL_CHECKPOINTS = ".local/state/flink-checkpoints"
+"""Where a local streaming run checkpoints unless a setting says otherwise."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,10 +49,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="where a new run starts reading (default LATEST)")  # fmt: skip
     run.add_argument("--input", help="with --source files: a directory to watch")
     run.add_argument("--redis-url", help="default: AUGURY_REDIS_URL or redis://127.0.0.1:6379/0")
-    run.add_argument("--dead-letter", default=".local/dead-letter/stream",
-                     help="invalid and late events go here (default: %(default)s)")  # fmt: skip
-    run.add_argument("--checkpoint-dir", default=".local/state/flink-checkpoints",
-                     help="checkpoints (default: %(default)s)")  # fmt: skip
+    run.add_argument("--dead-letter",
+                     help=f"invalid and late events go here (default: sink.deadletter.path, "
+                          f"else {LOCAL_DEAD_LETTER})")  # fmt: skip
+    run.add_argument("--checkpoint-dir",
+                     help=f"checkpoints (default: job.checkpoint.dir, else "
+                          f"{LOCAL_CHECKPOINTS})")  # fmt: skip
     run.add_argument("--from-checkpoint", metavar="latest|DIR",
                      help="resume from a chk-N directory, or the newest one")  # fmt: skip
     run.add_argument("--set", action="append", default=[], metavar="GROUP.KEY=VALUE",
@@ -115,6 +123,31 @@ def _metrics_publisher(redis_url: str, keys: Any) -> Any:
         return None
 
 
+def run_settings(args: argparse.Namespace, managed: bool) -> Any:
+    """The streaming run's ``JobSettings``: flags over env over the properties files.
+
+    Outside the service, a run given no checkpoint or dead-letter location by any channel gets
+    the local defaults (``LOCAL_CHECKPOINTS``, ``LOCAL_DEAD_LETTER``).
+    """
+    from flink_app import settings
+
+    flags: dict[str, Any] = dict(settings.parse_sets(args.set))
+    flags.update({
+        "source.type": args.source, "source.stream.name": args.stream,
+        "source.start.position": args.start_position, "source.input.path": args.input,
+        "sink.redis.url": args.redis_url, "job.checkpoint.dir": args.checkpoint_dir,
+        "sink.deadletter.path": args.dead_letter,
+    })  # fmt: skip
+    s = settings.load(args.properties, flag_values=flags)
+    if managed:
+        return s
+    return dataclasses.replace(
+        s,
+        checkpoint_dir=s.checkpoint_dir or LOCAL_CHECKPOINTS,
+        dead_letter_path=s.dead_letter_path or LOCAL_DEAD_LETTER,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the streaming job until it ends (bounded files), fails, or Ctrl-C."""
     from augury.redis_keys import Keys
@@ -122,16 +155,7 @@ def run(args: argparse.Namespace) -> int:
     from flink_app.environment import redis_url
 
     managed = settings.MANAGED_FLINK_PROPERTIES.exists()
-    flags: dict[str, Any] = dict(settings.parse_sets(args.set))
-    flags.update({
-        "source.type": args.source, "source.stream.name": args.stream,
-        "source.start.position": args.start_position, "source.input.path": args.input,
-        "sink.redis.url": args.redis_url,
-    })  # fmt: skip
-    if not managed:
-        flags.setdefault("job.checkpoint.dir", args.checkpoint_dir)
-        flags.setdefault("sink.deadletter.path", args.dead_letter)
-    s = settings.load(args.properties, flag_values=flags)
+    s = run_settings(args, managed)
     restore = None
     if args.from_checkpoint == "latest":
         found = job.latest_checkpoint(s.checkpoint_dir) if s.checkpoint_dir else None
@@ -140,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
         restore = str(found)
     elif args.from_checkpoint:
         restore = args.from_checkpoint
-    dead_letter = s.dead_letter_path or ".local/dead-letter/stream"
+    dead_letter = s.dead_letter_path or LOCAL_DEAD_LETTER
     if not dead_letter.startswith("s3://"):
         dead_letter = str(Path(dead_letter).resolve())
     source = s.stream_name if s.source_type == "kinesis" else s.input_path
