@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +23,7 @@ LOCK_FILE = LOCALSTACK_DIR / "requirements.lock"
 # The provider plugin that serves LocalStack's DynamoDB from moto (see its module docstring).
 DYNAMODB_PROVIDER = LOCALSTACK_DIR / "dynamodb-provider"
 DYNAMODB_PROVIDER_NAME = "moto"
+BUILD_LEFTOVERS = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
 # localstack-core's dependencies as of its release: today's cbor2 and pyOpenSSL break it.
 EXCLUDE_NEWER = "2026-03-31"
 # Where LocalStack's analytics and license calls go: a closed loopback port (offline, no account).
@@ -118,11 +120,18 @@ def _lock_digest() -> str:
 def install(cfg: PlatformConfig) -> None:
     """Create LocalStack's Python 3.13 venv from the lock file and its offline packages.
 
-    Idempotent: a stamp of the lock file's digest skips work that is already done.
+    Idempotent: a stamp of the lock file's and the DynamoDB plugin's digest skips work that is
+    already done. A LocalStack this platform started from an outdated install is stopped first
+    (its files are about to be replaced); the next ``up`` starts the new one.
     """
     venv = venv_dir(cfg)
     stamp = venv / ".augury-lock"
-    if not (stamp.exists() and stamp.read_text() == _lock_digest()):
+    current = stamp.exists() and stamp.read_text() == _lock_digest()
+    outdated = not current or offline_packages.has_dynamodb_local(cfg.localstack_packages)
+    if outdated and running_pid(cfg) is not None:
+        step("LocalStack: stopping the running instance, its install is being replaced")
+        stop(cfg)
+    if not current:
         python = python313.find(cfg.localstack_python)
         step(f"LocalStack: creating its venv with {python} (localstack-core, pinned)")
         if venv.exists():
@@ -138,8 +147,11 @@ def install(cfg: PlatformConfig) -> None:
             pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
             subprocess.run([*pip, "-r", str(LOCK_FILE)], check=True)
         step("LocalStack: installing its DynamoDB provider (moto)")
-        # A copy, not an editable install: the venv must not depend on the checkout's build files.
-        subprocess.run([*pip, "--no-deps", str(DYNAMODB_PROVIDER)], check=True)
+        # Built from a fresh copy: no build leftovers in the checkout, none carried over.
+        with tempfile.TemporaryDirectory() as tmp:
+            source = Path(tmp) / DYNAMODB_PROVIDER.name
+            shutil.copytree(DYNAMODB_PROVIDER, source, ignore=BUILD_LEFTOVERS)
+            subprocess.run([*pip, "--no-deps", str(source)], check=True)
         stamp.write_text(_lock_digest())
     offline_packages.ensure(
         cfg.localstack_packages, venv_python(cfg), runtime_env(cfg, dict(os.environ))

@@ -73,6 +73,11 @@ def link_java(lib: Path, jdk_home: Path) -> None:
         step(f"java {version}: linked to {jdk_home}")
 
 
+def has_dynamodb_local(lib: Path) -> bool:
+    """Whether an earlier platform's DynamoDB Local is still in ``lib``."""
+    return (lib / "dynamodb-local").exists()
+
+
 def remove_dynamodb_local(lib: Path) -> None:
     """Delete a DynamoDB Local that earlier versions of the platform installed.
 

@@ -109,7 +109,7 @@ def test_firehose_delivers_kinesis_records_to_s3(endpoints: Endpoints) -> None:
         body = "".join(s3.get_object(Bucket=bucket, Key=k)["Body"].read().decode() for k in keys)
         return sorted(body.splitlines(keepends=True)) if len(body.splitlines()) >= 10 else []
 
-    got = _wait(delivered, 30, "Firehose delivery to S3")
+    got = _wait(delivered, 180, "Firehose delivery to S3")  # a liveness bound, not a speed one
     assert got == sorted(lines)
     # The Kinesis Client Library behind the Firehose kept its leases in LocalStack's DynamoDB.
     tables = endpoints.client("dynamodb").list_tables()["TableNames"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from localplatform import docker_compose, localstack_host, offline_packages
 from localplatform.config import LOCALSTACK_SERVICES, PlatformConfig
 
@@ -90,3 +92,25 @@ def test_an_earlier_dynamodb_local_install_is_removed(tmp_path: Path) -> None:
     offline_packages.remove_dynamodb_local(tmp_path)
     offline_packages.remove_dynamodb_local(tmp_path)  # idempotent
     assert sorted(p.name for p in tmp_path.iterdir()) == ["java"]
+
+
+def test_install_stops_a_running_localstack_whose_install_it_replaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = _cfg(tmp_path)
+    cfg.localstack_venv.mkdir(parents=True)
+    (cfg.localstack_venv / ".augury-lock").write_text(localstack_host._lock_digest())
+    stopped: list[PlatformConfig] = []
+    monkeypatch.setattr(localstack_host, "running_pid", lambda c: 4242)
+
+    def stop(c: PlatformConfig) -> bool:
+        stopped.append(c)
+        return True
+
+    monkeypatch.setattr(localstack_host, "stop", stop)
+    monkeypatch.setattr(offline_packages, "ensure", lambda *a: None)
+    localstack_host.install(cfg)  # up to date: the running instance is left alone
+    assert stopped == []
+    (cfg.localstack_packages / "dynamodb-local" / "2").mkdir(parents=True)
+    localstack_host.install(cfg)  # an earlier DynamoDB Local is about to be deleted
+    assert stopped == [cfg]
