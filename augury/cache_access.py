@@ -30,11 +30,12 @@ READER_RULES: Final = ("-@all", "+@read", "-@dangerous", *SEES_OTHER_KEYS)
 send CLIENT SETINFO (``lambdas/read_api/handler.py``)."""
 JOB_RULES: Final = (
     "-@all", "+@read", "+@write", "-@scripting", "-@dangerous", *SEES_OTHER_KEYS,
-    "+eval", "+client|setname",
+    "-move", "-copy", "+eval", "+client|setname",
 )  # fmt: skip
 """What the job's writer (``io.augury.flink.redis``, Jedis) sends: reads (HMGET, ZCOUNT),
 writes (HSET, ZADD, EXPIRE, DEL, ...), EVAL of its own Lua (each script touches the one key
-it declares) and CLIENT SETNAME. ``-@scripting`` takes back SCRIPT and FUNCTION management
+it declares) and CLIENT SETNAME. MOVE and COPY (which could carry a key into another
+database) are taken back; ``-@scripting`` takes back SCRIPT and FUNCTION management
 (FUNCTION LOAD/FLUSH are ``@write`` too), ``-@dangerous`` FLUSHALL, FLUSHDB, SWAPDB, KEYS,
 SORT, RESTORE and MIGRATE."""
 

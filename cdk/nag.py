@@ -16,6 +16,11 @@ S3_READ_ACTIONS: Final = ("GetObject*", "GetBucket*", "List*")
 """The wildcard actions ``Bucket.grant_read`` grants (each one an IAM5 finding)."""
 S3_PUT_ACTIONS: Final = ("Abort*",)
 """The wildcard actions ``Bucket.grant_put`` grants (with PutObject and its variants)."""
+S3_PUT_OBJECT_ACTIONS: Final = (
+    "PutObject", "PutObjectLegalHold", "PutObjectRetention", "PutObjectTagging",
+    "PutObjectVersionTagging",
+)  # fmt: skip
+"""The exact actions ``Bucket.grant_put`` grants beside ``S3_PUT_ACTIONS`` (no finding)."""
 S3_DELETE_ACTIONS: Final = ("DeleteObject*",)
 """The wildcard actions ``Bucket.grant_delete`` grants; ``grant_read_write`` is all three."""
 

@@ -28,6 +28,7 @@ from augury.resources import FLINK_JAR_NAME
 from cdk.config import StageConfig
 from cdk.nag import (
     S3_PUT_ACTIONS,
+    S3_PUT_OBJECT_ACTIONS,
     S3_READ_ACTIONS,
     acknowledge,
     acknowledge_all,
@@ -375,7 +376,6 @@ class ProcessingStack(Stack):
                 *s3_action_findings(S3_PUT_ACTIONS),
             ],
             "The job writes dead-letter objects under generated keys of the raw bucket's "
-            f"{DEAD_LETTER_PREFIX} prefix (Bucket.grant_put): PutObject, PutObjectLegalHold, "
-            "PutObjectRetention, PutObjectTagging, PutObjectVersionTagging and S3's Abort* group "
-            "(multipart uploads).",
+            f"{DEAD_LETTER_PREFIX} prefix (Bucket.grant_put): {', '.join(S3_PUT_OBJECT_ACTIONS)} "
+            "and S3's Abort* group (multipart uploads).",
         )

@@ -16,6 +16,7 @@ from cdk.config import StageConfig
 from cdk.nag import (
     S3_DELETE_ACTIONS,
     S3_PUT_ACTIONS,
+    S3_PUT_OBJECT_ACTIONS,
     S3_READ_ACTIONS,
     acknowledge,
     acknowledge_all,
@@ -146,7 +147,7 @@ class RawStorageStack(Stack):
             ],
             "Firehose's role, made by the L2 with Bucket.grant_read_write on this one bucket "
             "and its objects (generated, time-partitioned keys): S3's GetObject*, GetBucket*, "
-            "List*, DeleteObject* and Abort* groups, and PutObject, PutObjectLegalHold, "
-            "PutObjectRetention, PutObjectTagging, PutObjectVersionTagging. Firehose itself "
-            "never deletes, but the L2 always grants read/write and takes no narrower grant.",
+            f"List*, DeleteObject* and Abort* groups, and {', '.join(S3_PUT_OBJECT_ACTIONS)}. "
+            "Firehose itself never deletes, but the L2 always grants read/write and takes no "
+            "narrower grant.",
         )

@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,16 @@ from flink_app.settings import JobSettings
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
+
+
+def kinesis_stream(endpoints: Endpoints, prefix: str) -> Iterator[str]:
+    """A fresh one-shard stream on LocalStack named ``<prefix>-<uid>``, deleted afterwards."""
+    kinesis = endpoints.client("kinesis")
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
+    yield name
+    kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
 
 
 def image(conn: Any, prefix: str) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from tests.flink.managed_flink import (
     synthesize,
     write_properties,
 )
-from tests.flink.runs import assert_same_image, image, totals_of
+from tests.flink.runs import assert_same_image, image, kinesis_stream, totals_of
 
 PREFIX = f"augury:zip-{uuid.uuid4().hex[:8]}:"
 """The key prefix the stack is synthesized with (``redis_key_prefix``): this run's keys only."""
@@ -59,12 +59,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 @pytest.fixture
 def stream(endpoints: Endpoints) -> Iterator[str]:
-    kinesis = endpoints.client("kinesis")
-    name = f"it-zip-{uuid.uuid4().hex[:8]}"
-    kinesis.create_stream(StreamName=name, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    yield name
-    kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+    yield from kinesis_stream(endpoints, "it-zip")
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from augury.redis_keys import Keys
 from flink_app import job
 from lambdas.clickgen.config import GeneratorConfig
 from tests import reference
-from tests.flink.runs import image, totals_of, traffic_lines
+from tests.flink.runs import image, kinesis_stream, totals_of, traffic_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -100,12 +100,7 @@ def data() -> tuple[list[str], list[str], str, int]:
 
 
 def _stream(endpoints: Endpoints) -> Iterator[str]:
-    kinesis = endpoints.client("kinesis")
-    name = f"it-run-{uuid.uuid4().hex[:8]}"
-    kinesis.create_stream(StreamName=name, ShardCount=1)
-    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1})
-    yield name
-    kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+    return kinesis_stream(endpoints, "it-run")
 
 
 @pytest.fixture

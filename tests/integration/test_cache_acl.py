@@ -210,6 +210,7 @@ def test_the_job_writes_as_its_user_in_every_mode_and_nothing_else(
                 ("SCRIPT", "FLUSH"), ("FUNCTION", "FLUSH"), ("CONFIG", "SET", "maxmemory", "1"),
                 ("ACL", "LIST"), ("SWAPDB", "0", "1"), ("PUBLISH", "channel", "x"),
                 ("EVAL", "return redis.call('DEL', KEYS[1])", "1", other.totals),
+                ("MOVE", keys.totals, "1"), ("COPY", keys.totals, f"{keys.prefix}copy", "DB", "1"),
             ]  # fmt: skip
             for command in attempts:
                 with pytest.raises(redis.exceptions.NoPermissionError):

@@ -99,10 +99,24 @@ def test_main_py_fails_fast_naming_the_override_when_its_file_is_missing(
     assert f"environment variable {env_names.MANAGED_FLINK_PROPERTIES}='{missing}'" in done.stderr
 
 
-def test_main_py_never_links_a_jar_into_a_checkout() -> None:
+def test_main_py_links_a_jar_only_into_its_own_unpacked_zip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import augury.resources
     from flink_app.main import use_zip_jar
 
-    assert use_zip_jar(str(Path(__file__).resolve().parents[2])) is None
+    unpacked, other = tmp_path / "unpacked", tmp_path / "checkout"
+    for root in (unpacked, other):
+        (root / "lib").mkdir(parents=True)
+        (root / "lib" / augury.resources.FLINK_JAR_NAME).write_bytes(b"PK")
+    wanted = unpacked / "flink_app" / "target" / augury.resources.FLINK_JAR_NAME
+    monkeypatch.setattr(augury.resources, "FLINK_JAR", wanted)
+    # augury is the unpacked zip's: a jar elsewhere (a checkout's lib/) is never linked.
+    assert use_zip_jar(str(other)) is None and not wanted.exists()
+    assert use_zip_jar(str(unpacked)) == wanted and wanted.resolve() == (
+        unpacked / "lib" / augury.resources.FLINK_JAR_NAME
+    )
+    assert use_zip_jar(str(unpacked)) is None  # already there: left alone
 
 
 def test_the_service_environment_has_no_augury_setting_of_the_parent(tmp_path: Path) -> None:
