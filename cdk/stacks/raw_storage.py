@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from aws_cdk import Duration, RemovalPolicy, Size, Stack, Token
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_s3 as s3
@@ -55,6 +56,7 @@ class RawStorageStack(Stack):
     bucket: s3.Bucket
     access_logs: s3.Bucket
     delivery: firehose.DeliveryStream
+    delivery_role: iam.Role
 
     def __init__(
         self, scope: Construct, construct_id: str, props: RawStorageProps, **kwargs: object
@@ -106,6 +108,21 @@ class RawStorageStack(Stack):
             ],
             removal_policy=removal,
         )
+        # Firehose's S3 role: the L2 grants it read/write on the bucket (no narrower grant);
+        # an explicit Deny takes delete back, so the archive cannot lose objects through it.
+        self.delivery_role = iam.Role(
+            self,
+            "RawDeliveryRole",
+            assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"),
+            description=f"{cfg.prefix}: Firehose writes the raw archive (never deletes)",
+        )
+        self.delivery_role.add_to_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=[f"s3:{a}" for a in S3_DELETE_ACTIONS],
+                resources=[self.bucket.arn_for_objects("*")],
+            )
+        )
         self.delivery = firehose.DeliveryStream(
             self,
             "RawDelivery",
@@ -113,6 +130,7 @@ class RawStorageStack(Stack):
             source=firehose.KinesisStreamSource(props.stream),
             destination=firehose.S3Bucket(
                 self.bucket,
+                role=self.delivery_role,
                 # Firehose concatenates records as they are: a producer that sends plain JSON
                 # (the AWS CLI, the SDKs, the Kinesis Agent) would leave `{...}{...}` on one
                 # line. Appending "\n" to every record keeps each on a line of its own; a
@@ -140,14 +158,14 @@ class RawStorageStack(Stack):
             "is KMS-encrypted and the bucket encrypts at rest.",
         )
         acknowledge_all(
-            self.delivery,
+            self.delivery_role,
             [
                 arn_finding(self, self.bucket.bucket_arn),
                 *s3_action_findings(S3_READ_ACTIONS + S3_DELETE_ACTIONS + S3_PUT_ACTIONS),
             ],
-            "Firehose's role, made by the L2 with Bucket.grant_read_write on this one bucket "
+            "Firehose's role, granted by the L2 with Bucket.grant_read_write on this one bucket "
             "and its objects (generated, time-partitioned keys): S3's GetObject*, GetBucket*, "
             f"List*, DeleteObject* and Abort* groups, and {', '.join(S3_PUT_OBJECT_ACTIONS)}. "
-            "Firehose itself never deletes, but the L2 always grants read/write and takes no "
-            "narrower grant.",
+            "The L2 takes no narrower grant; the role's explicit Deny of DeleteObject* on the "
+            "bucket's objects makes the delete grant void.",
         )

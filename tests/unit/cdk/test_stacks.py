@@ -146,6 +146,24 @@ def test_firehose_reads_the_stream_and_writes_partitioned_gzip(aws: Templates) -
 
 
 @pytest.mark.parametrize("mode", ["aws", "local"])
+def test_firehose_s_role_may_never_delete_from_the_archive(mode: str, request: Any) -> None:
+    storage: Template = request.getfixturevalue(mode)["RawStorage"]
+    props = _only(storage, "AWS::KinesisFirehose::DeliveryStream")
+    role = props["ExtendedS3DestinationConfiguration"]["RoleARN"]["Fn::GetAtt"][0]
+    statements = [
+        s
+        for policy in storage.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    denied = [s for s in statements if s["Effect"] == "Deny"]
+    assert [(d["Action"], d["Resource"]["Fn::Join"][1][1]) for d in denied] == [
+        ("s3:DeleteObject*", "/*")
+    ]
+    assert any("s3:DeleteObject*" in s["Action"] for s in statements if s["Effect"] == "Allow")
+
+
+@pytest.mark.parametrize("mode", ["aws", "local"])
 def test_firehose_appends_a_newline_to_every_record(mode: str, request: Any) -> None:
     templates: Templates = request.getfixturevalue(mode)
     props = _only(templates["RawStorage"], "AWS::KinesisFirehose::DeliveryStream")
