@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from augury.settings import KEY_PREFIX_PATTERN
+
 JOB_USER: Final = "augury"
 """The Flink job's user: it writes the results."""
 READER_USER: Final = "augury-reader"
@@ -39,7 +41,7 @@ database) are taken back; ``-@scripting`` takes back SCRIPT and FUNCTION managem
 (FUNCTION LOAD/FLUSH are ``@write`` too), ``-@dangerous`` FLUSHALL, FLUSHDB, SWAPDB, KEYS,
 SORT, RESTORE and MIGRATE."""
 
-_PREFIX = re.compile(r"[A-Za-z0-9:_.\-{}]+")
+_PREFIX = re.compile(KEY_PREFIX_PATTERN)
 
 
 def key_pattern(prefix: str) -> str:

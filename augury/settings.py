@@ -163,6 +163,10 @@ def resolve(specs: Iterable[Spec], channels: Iterable[Channel]) -> Resolved:
     return out
 
 
+KEY_PREFIX_PATTERN: Final = r"[A-Za-z0-9:_.\-{}]{1,64}"
+"""What a Redis key prefix may be: none of its characters is special in a glob (ACL key
+patterns, ``augury.cache_access``) nor in the key layout."""
+
 PIPELINE: Final[tuple[Spec, ...]] = (
     Spec("window_ms", "windows.size.seconds", env_names.WINDOW_SECONDS, "window_seconds", 60,
          1, 3600, 1000, doc="tumbling window size"),
@@ -182,7 +186,7 @@ PIPELINE: Final[tuple[Spec, ...]] = (
     Spec("ttl_s", "sink.redis.ttl.seconds", env_names.REDIS_TTL_SECONDS, "redis_ttl_seconds",
          24 * 3600, 60, 400 * 24 * 3600, doc="retention of every Redis key but the totals"),
     Spec("key_prefix", "sink.redis.key.prefix", env_names.REDIS_KEY_PREFIX, "redis_key_prefix",
-         DEFAULT_PREFIX, pattern=r"[A-Za-z0-9:_.\-{}]{1,64}",
+         DEFAULT_PREFIX, pattern=KEY_PREFIX_PATTERN,
          rule="must be 1-64 letters, digits or : _ . - { }", doc="prefix of every Redis key"),
 )  # fmt: skip
 """The pipeline settings, their names in each channel, defaults and ranges."""
