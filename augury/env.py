@@ -75,6 +75,12 @@ UV_RUNNING: Final = "UV"
 # Read from other tools' conventions.
 CDK_DEFAULT_ACCOUNT: Final = "CDK_DEFAULT_ACCOUNT"
 CDK_DEFAULT_REGION: Final = "CDK_DEFAULT_REGION"
+JSII_QUIET: Final = {
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    "JSII_DEPRECATED": "quiet",
+}
+"""What keeps jsii (aws-cdk-lib's Node kernel) from printing Node 20's end-of-life banner and
+the Flink alpha's deprecation warnings."""
 JAVA_HOME: Final = "JAVA_HOME"
 PYENV_ROOT: Final = "PYENV_ROOT"
 

@@ -29,6 +29,11 @@ GENERATOR_METRICS: Final = ("EventsSent", "FailedRecords", "ThrottledRecords")
 """The generator's EMF metrics in ``METRICS_NAMESPACE`` (dimension ``service=clickgen``)."""
 
 FLINK_JAR_NAME: Final = "augury-flink-connectors.jar"
-FLINK_JAR: Final = Path(__file__).resolve().parents[1] / "flink_app" / "target" / FLINK_JAR_NAME
-"""The job's jar (ParseClick, the Kinesis connector) as ``make flink-jar`` builds it; the Managed
-Flink zip carries it as ``lib/<FLINK_JAR_NAME>``."""
+_CODE_ROOT: Final = Path(__file__).resolve().parents[1]
+_ZIP_JAR: Final = _CODE_ROOT / "lib" / FLINK_JAR_NAME
+FLINK_JAR: Final = (
+    _ZIP_JAR if _ZIP_JAR.exists() else _CODE_ROOT / "flink_app" / "target" / FLINK_JAR_NAME
+)
+"""The job's jar (ParseClick, the Kinesis connector): in a checkout as ``make flink-jar`` builds
+it; in the unpacked Managed Flink zip, the zip's own ``lib/<FLINK_JAR_NAME>`` (the run options'
+``jarfile``, which the service puts on the class path itself)."""

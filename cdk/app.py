@@ -7,6 +7,7 @@ Stacks, split by concern: ``<Prefix>-Ingest``, ``-RawStorage``, ``-Processing`` 
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from augury.cache_access import READER_USER
 from augury.settings import SettingsError
 from cdk.config import StageConfig
 from cdk.nag import add_security_gate
+from cdk.packaging import ROOT
 from cdk.stacks.ingest import IngestProps, IngestStack
 from cdk.stacks.observability import ObservabilityProps, ObservabilityStack
 from cdk.stacks.processing import ProcessingProps, ProcessingStack
@@ -81,6 +83,11 @@ def build(app: App, cfg: StageConfig) -> list[Stack]:
         Tags.of(stack).add("project", "augury")
         Tags.of(stack).add("stage", "local" if cfg.local else cfg.env_name)
     return stacks
+
+
+def cli_context() -> dict[str, Any]:
+    """``cdk.json``'s context (settings and feature flags), as the CDK CLI gives it to the app."""
+    return dict(json.loads((ROOT / "cdk.json").read_text())["context"])
 
 
 def create_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:

@@ -53,15 +53,15 @@ class ObservabilityStack(Stack):
     dashboard: cw.Dashboard
     topic: sns.Topic
     alarms: list[cw.Alarm]
-    name_prefix: str
-    """The stage's resource-name prefix; every alarm's name starts with it."""
+    alarm_prefix: str
+    """Every alarm's name starts with it (``augury-<env>-``): the alarm topic key's condition."""
 
     def __init__(
         self, scope: Construct, construct_id: str, props: ObservabilityProps, **kwargs: object
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         cfg = props.config
-        self.name_prefix = cfg.prefix
+        self.alarm_prefix = f"{cfg.prefix}-"
         key = kms.Key(
             self,
             "AlarmTopicKey",
@@ -87,7 +87,7 @@ class ObservabilityStack(Stack):
                         "aws:SourceArn": self.format_arn(
                             service="cloudwatch",
                             resource="alarm",
-                            resource_name=f"{cfg.prefix}-*",
+                            resource_name=f"{self.alarm_prefix}*",
                             arn_format=ArnFormat.COLON_RESOURCE_NAME,
                         )
                     },
@@ -114,7 +114,7 @@ class ObservabilityStack(Stack):
         alarm = cw.Alarm(
             self,
             name,
-            alarm_name=f"{self.name_prefix}-{name}",  # the alarm topic key's condition names them
+            alarm_name=f"{self.alarm_prefix}{name}",
             alarm_description=what,
             metric=metric,
             threshold=threshold,

@@ -63,8 +63,7 @@ def cdk_env(cfg: PlatformConfig) -> dict[str, str]:
         **dict.fromkeys(env_names.REGION, region),
         env_names.CDK_DEFAULT_ACCOUNT: LOCAL_ACCOUNT,
         env_names.CDK_DEFAULT_REGION: region,
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "JSII_DEPRECATED": "quiet",
+        **env_names.JSII_QUIET,
         "CDK_DISABLE_VERSION_CHECK": "1",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
     }

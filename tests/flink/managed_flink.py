@@ -23,7 +23,6 @@ from typing import Any, Final
 from augury import env as env_names
 from flink_app import settings
 
-ROOT: Final = Path(__file__).resolve().parents[2]
 APPLICATION: Final = "AWS::KinesisAnalyticsV2::Application"
 RUN_OPTIONS: Final = "kinesis.analytics.flink.run.options"
 """The service's own group: the zip's ``python`` entry point and ``jarfile`` (kept as they are)."""
@@ -91,12 +90,11 @@ class Synthesized:
 def synthesize(outdir: Path, context: Mapping[str, str] | None = None) -> Synthesized:
     """The CDK app's AWS mode as ``cdk synth`` builds it: ``cdk.json``'s context, then
     ``context``; its Managed Flink application's property groups and code asset."""
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    os.environ.setdefault("JSII_DEPRECATED", "quiet")
-    from cdk.app import create_app  # jsii starts here: only the tests that synthesize pay
+    for name, value in env_names.JSII_QUIET.items():
+        os.environ.setdefault(name, value)
+    from cdk.app import cli_context, create_app  # jsii starts here: only synthesizing tests pay
 
-    base = json.loads((ROOT / "cdk.json").read_text())["context"]
-    assembly = create_app({**base, **(context or {})}, outdir=str(outdir)).synth()
+    assembly = create_app({**cli_context(), **(context or {})}, outdir=str(outdir)).synth()
     found = [
         resource["Properties"]
         for stack in assembly.stacks

@@ -212,10 +212,10 @@ def test_the_zip_runs_as_the_service_runs_it_and_writes_redis(
         _stop(proc)
 
     # The job read the stream and wrote the prefix the properties file gave it, with the zip's
-    # jar on its class path (main.py links it where a local run looks for the job's jar).
+    # own jar on its class path (the local Flink's lib/ links the job's jar beside its own).
     text = log.read_text()
     assert f"[run] kinesis:{stream} -> redis {PREFIX}*" in text, text[-4000:]
-    linked = app / "flink_app" / "target" / FLINK_JAR_NAME
+    linked = app / "lib" / "flink-lib" / FLINK_JAR_NAME
     assert linked.resolve() == (app / "lib" / FLINK_JAR_NAME).resolve()
     got = _closed_windows_only(image(conn, PREFIX), keys, _open_windows(conn, keys, after_ms))
     assert_same_image(got, expected.image)

@@ -84,9 +84,6 @@ def test_main_py_reads_the_properties_file_the_override_names(
     assert f"property (in {path}) windows.size.seconds='0' must be between 1 and 3600" in (
         done.stderr
     )
-    # Outside the service main.py gives the local job the zip's jar (the run options' jarfile).
-    linked = unpacked / "flink_app" / "target" / FLINK_JAR_NAME
-    assert linked.is_symlink() and linked.resolve() == (unpacked / "lib" / FLINK_JAR_NAME)
 
 
 def test_main_py_fails_fast_naming_the_override_when_its_file_is_missing(
@@ -99,24 +96,21 @@ def test_main_py_fails_fast_naming_the_override_when_its_file_is_missing(
     assert f"environment variable {env_names.MANAGED_FLINK_PROPERTIES}='{missing}'" in done.stderr
 
 
-def test_main_py_links_a_jar_only_into_its_own_unpacked_zip(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_job_s_jar_is_the_zip_s_own_in_the_unpacked_zip_and_the_build_in_a_checkout(
+    unpacked: Path,
 ) -> None:
     import augury.resources
-    from flink_app.main import use_zip_jar
 
-    unpacked, other = tmp_path / "unpacked", tmp_path / "checkout"
-    for root in (unpacked, other):
-        (root / "lib").mkdir(parents=True)
-        (root / "lib" / augury.resources.FLINK_JAR_NAME).write_bytes(b"PK")
-    wanted = unpacked / "flink_app" / "target" / augury.resources.FLINK_JAR_NAME
-    monkeypatch.setattr(augury.resources, "FLINK_JAR", wanted)
-    # augury is the unpacked zip's: a jar elsewhere (a checkout's lib/) is never linked.
-    assert use_zip_jar(str(other)) is None and not wanted.exists()
-    assert use_zip_jar(str(unpacked)) == wanted and wanted.resolve() == (
-        unpacked / "lib" / augury.resources.FLINK_JAR_NAME
-    )
-    assert use_zip_jar(str(unpacked)) is None  # already there: left alone
+    probe = ("import sys, main; sys.path[:0] = main.zip_paths('.'); "
+             "from augury.resources import FLINK_JAR; print(FLINK_JAR)")  # fmt: skip
+    env = env_names.for_child_process(os.environ)
+    done = subprocess.run([sys.executable, "-c", probe], cwd=unpacked, capture_output=True,
+                          text=True, timeout=60, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # The run options' jarfile, which the service puts on the class path: never a jar elsewhere.
+    assert Path(done.stdout.strip()) == unpacked / "lib" / FLINK_JAR_NAME
+    checkout = Path(__file__).resolve().parents[2]
+    assert checkout / "flink_app" / "target" / FLINK_JAR_NAME == augury.resources.FLINK_JAR
 
 
 def test_the_service_environment_has_no_augury_setting_of_the_parent(tmp_path: Path) -> None:

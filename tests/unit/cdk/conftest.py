@@ -4,7 +4,6 @@ context, feature flags included, then the test's)."""
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +12,11 @@ import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Template
 
-from cdk.app import create_app
-from cdk.packaging import ROOT
+from augury import env as env_names
+from cdk.app import cli_context, create_app
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-os.environ.setdefault("JSII_DEPRECATED", "quiet")
+for _name, _value in env_names.JSII_QUIET.items():
+    os.environ.setdefault(_name, _value)
 
 Templates = dict[str, Template]
 
@@ -38,11 +37,10 @@ class Synth:
 
 
 def _synth(tmp: Path, context: dict[str, str], env: dict[str, str] | None = None) -> Synth:
-    base = json.loads((ROOT / "cdk.json").read_text())["context"]
     saved = dict(os.environ)
     os.environ.update(env or {})
     try:
-        app = create_app({**base, **context}, outdir=str(tmp))
+        app = create_app({**cli_context(), **context}, outdir=str(tmp))
         app.synth()  # raises when cdk-nag reports an unacknowledged finding
     finally:
         os.environ.clear()

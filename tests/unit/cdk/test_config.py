@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from augury.settings import SettingsError
+from cdk.app import cli_context
 from cdk.config import StageConfig
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_defaults_are_valid_and_on_demand() -> None:
@@ -55,7 +51,7 @@ def test_unknown_settings_are_rejected() -> None:
 
 
 def test_cdk_json_context_is_a_valid_stage() -> None:
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    context = cli_context()
     settings = {k: v for k, v in context.items() if not k.startswith("@")}
     assert set(settings) <= set(StageConfig.keys())
     StageConfig.from_mapping(settings)
