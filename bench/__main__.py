@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from bench import (
     clickgen,
+    firehose_start,
     flink_replay,
     freshness,
     harness,
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[], harness.BenchResult]] = {
     "freshness": freshness.run,
     "read_api": read_api.run,
     "redis_soak": redis_soak.run,
+    "firehose_start": firehose_start.run,
 }
 
 

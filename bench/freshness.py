@@ -16,7 +16,6 @@ long the same events take to be readable at all. The peak memory of the whole lo
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import threading
 import time
@@ -32,7 +31,7 @@ from augury import events as contract
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
 from augury.settings import PipelineSettings
-from bench.harness import BenchResult, Measurement, tree_rss_mb
+from bench.harness import BenchResult, Measurement, latency_stats, tree_rss_mb
 
 SETTINGS = PipelineSettings.from_env()
 """The job runs with these (the environment's), and the bench reads them."""
@@ -51,12 +50,6 @@ def _event(user: int, now_ms: int) -> tuple[str, bytes]:
            "client_event": "page_view", "client_timestamp": contract.format_timestamp(now_ms),
            "countrycode": "BE", "page_url": "/bench"}  # fmt: skip
     return event_id, contract.encode(doc)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank) of ``values``."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 @dataclass
@@ -321,10 +314,10 @@ def run() -> BenchResult:
                                            traffic_s))  # fmt: skip
     result.measurements.append(Measurement("accepted by the job", accepted, traffic_s))
     result.latency = {
-        "Kinesis put to read (baseline)": _stats(baseline),
-        "early result in Redis": _stats(early),
-        "final result in Redis": _stats(final),
-        "final result after its window's end + delay (windows)": _stats(closing),
+        "Kinesis put to read (baseline)": latency_stats(baseline),
+        "early result in Redis": latency_stats(early),
+        "final result in Redis": latency_stats(final),
+        "final result after its window's end + delay (windows)": latency_stats(closing),
     }
     result.peak_tree_rss_mb = round(peak["mb"], 1)
     result.notes = (
@@ -335,14 +328,6 @@ def run() -> BenchResult:
         "stack (LocalStack, Redis, the job's Python client and JVM, this process)"
     )
     return result
-
-
-def _stats(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0}
-    return {"n": len(values), "p50_s": round(percentile(values, 50), 3),
-            "p99_s": round(percentile(values, 99), 3),
-            "mean_s": round(statistics.fmean(values), 3)}  # fmt: skip
 
 
 def _wait_reading(kinesis: Any, stream: str, conn: Any, keys: Keys, job: Any) -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -65,6 +66,21 @@ class BenchResult:
             return {}
         base = self.measurements[0].per_second
         return {m.name: m.per_second / base for m in self.measurements}
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def latency_stats(values: list[float]) -> dict[str, float]:
+    """A latency distribution as ``BenchResult.latency`` holds it (seconds)."""
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "p50_s": round(percentile(values, 50), 3),
+            "p99_s": round(percentile(values, 99), 3),
+            "mean_s": round(statistics.fmean(values), 3)}  # fmt: skip
 
 
 def timed(name: str, items: int, fn: Callable[[], object]) -> Measurement:

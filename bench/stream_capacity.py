@@ -36,8 +36,7 @@ from augury import env as env_names
 from augury.endpoints import Endpoints
 from augury.redis_keys import Keys
 from augury.settings import MINUTE_MS
-from bench.freshness import percentile
-from bench.harness import BenchResult, Measurement, TreeRss
+from bench.harness import BenchResult, Measurement, TreeRss, latency_stats, percentile
 from lambdas.clickgen import traffic
 from lambdas.clickgen.config import GeneratorConfig
 
@@ -207,13 +206,6 @@ def run_job(pool: Path, rate: float, seconds: float, full: bool = True, warmup_s
     return figures
 
 
-def _stats(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0}
-    return {"n": len(values), "p50_s": round(percentile(values, 50), 3),
-            "p99_s": round(percentile(values, 99), 3)}  # fmt: skip
-
-
 def fresh(run: Run, warmup_s: float) -> bool:
     """Whether the run kept up with its rate and its early results stayed within the target."""
     p99 = percentile(run.early_s, 99) if run.early_s else float("inf")
@@ -241,7 +233,7 @@ def run() -> BenchResult:
         paced = run_job(pool, rate, 45)
         ok = fresh(paced, 15)
         print(f"[bench]   read {paced.achieved(15):,.0f}/s, early p99 "
-              f"{_stats(paced.early_s).get('p99_s')} s: {'fresh' if ok else 'not fresh'}",
+              f"{latency_stats(paced.early_s).get('p99_s')} s: {'fresh' if ok else 'not fresh'}",
               file=sys.stderr, flush=True)  # fmt: skip
         if ok:
             low, best = rate, paced
@@ -259,8 +251,8 @@ def run() -> BenchResult:
         at_half = run_job(pool, half, HALF_S)
     result.peak_tree_rss_mb = round(rss.peak_mb, 1)
     result.latency = {
-        f"early result after its event (probes), at {half:,.0f}/s": _stats(at_half.early_s),
-        f"final result after its window's end + delay (windows), at {half:,.0f}/s": _stats(
+        f"early result after its event (probes), at {half:,.0f}/s": latency_stats(at_half.early_s),
+        f"final result after its window's end + delay (windows), at {half:,.0f}/s": latency_stats(
             at_half.final_s
         ),
     }

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bench.freshness import Produced, percentile, visibility
-from bench.harness import BenchResult, to_markdown
+from bench.freshness import Produced, visibility
+from bench.harness import BenchResult, percentile, to_markdown
 
 
 def test_an_event_is_visible_early_once_its_window_counts_it_and_final_with_the_window() -> None:
