@@ -384,7 +384,9 @@ def main(argv: list[str] | None = None) -> int:
                       period_s)  # fmt: skip
         step("stopping the generator (its current minute of traffic finishes first)")
         gen.finish()
-        traffic_end_ms = int(time.time() * 1000)
+        # Windows close by traffic only up to its last event's time, not the clock's: a window
+        # due after that is closed by the marker (and judged from the marker's send time).
+        traffic_end_ms = gen.progress().traffic_end_ms or int(time.time() * 1000)
         step("closing the last windows and checking that every event is accounted for")
         sent_ms, event_ms = _close_windows(endpoints, settings)
         run = Run(gen.progress().produced, probes, raw_before, traffic_end_ms, sent_ms, event_ms)

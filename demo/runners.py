@@ -128,6 +128,8 @@ class GeneratorProgress:
     """Invocations the schedule triggered, started (the others bridged the wait for the first)."""
     last_scheduled_ms: int | None = None
     """The ``time`` of the newest scheduled event started (None before the first)."""
+    traffic_end_ms: int | None = None
+    """The newest finished invocation's ``window_end``: no event is stamped at or after it."""
 
     def next_due_ms(self, now_ms: int, period_ms: int) -> int | None:
         """When the next scheduled event is due: the newest one plus whole periods, after now."""
@@ -141,15 +143,19 @@ def read_progress(lines: list[str]) -> GeneratorProgress:
     """The progress recorded in a results file's complete lines (``--results``)."""
     produced = invocations = scheduled = 0
     last: int | None = None
+    end: int | None = None
     for line in lines:
         record = json.loads(line)
         if record.get("event") == "done":
             produced += int(record["sent"])
             invocations += 1
+            window_end = parse_timestamp_ms(record.get("window_end", ""))
+            if window_end is not None:
+                end = window_end if end is None else max(end, window_end)
         elif record.get("event") == "start" and record.get("trigger") == "schedule":
             scheduled += 1
             last = parse_timestamp_ms(record["scheduled_time"])
-    return GeneratorProgress(produced, invocations, scheduled, last)
+    return GeneratorProgress(produced, invocations, scheduled, last, end)
 
 
 class Generator(ChildProcess):

@@ -17,8 +17,18 @@ def test_the_first_scheduled_window_starts_where_the_bridge_ended() -> None:
     assert trimmed_to(tick, covered_until_ms=1_795_963_420_000, period_s=60) is tick  # no overlap
 
 
-def _line(event: str, trigger: str, time: str, sent: int = 0) -> str:
-    return json.dumps({"event": event, "trigger": trigger, "scheduled_time": time, "sent": sent})
+def _line(event: str, trigger: str, time: str, sent: int = 0, end: str | None = None) -> str:
+    record = {"event": event, "trigger": trigger, "scheduled_time": time, "sent": sent}
+    return json.dumps(record | ({"window_end": end} if end else {}))
+
+
+def test_progress_says_when_the_finished_traffic_ends_in_event_time() -> None:
+    lines = [
+        _line("done", "bridge", "2026-11-29T14:43:07Z", 98, end="2026-11-29T14:43:42.000Z"),
+        _line("done", "schedule", "2026-11-29T14:43:42Z", 2000, end="2026-11-29T14:44:42.000Z"),
+        _line("start", "schedule", "2026-11-29T14:44:42Z"),
+    ]
+    assert read_progress(lines).traffic_end_ms == 1_795_963_482_000
 
 
 def test_progress_counts_what_finished_and_when_the_schedule_last_fired() -> None:
@@ -29,6 +39,7 @@ def test_progress_counts_what_finished_and_when_the_schedule_last_fired() -> Non
     ]
     p = read_progress(lines)
     assert (p.produced, p.invocations, p.scheduled) == (98, 1, 1)
+    assert p.traffic_end_ms is None  # no finished invocation said where its traffic ended
     assert p.last_scheduled_ms == 1_795_963_422_000
     assert p.next_due_ms(1_795_963_422_000 + 10_000, 60_000) == 1_795_963_482_000
     assert p.next_due_ms(1_795_963_422_000 + 70_000, 60_000) == 1_795_963_542_000  # one missed
