@@ -32,9 +32,10 @@ MAX_EVENT_TIME_MS: Final = 253_402_300_799_999
 """9999-12-31T23:59:59.999Z: the latest instant a ``client_timestamp`` may denote."""
 MAX_FUTURE_MS: Final = 5 * 60 * 1000
 """An event more than this far ahead of the time it is judged at (``validate``'s ``now_ms``: the
-streaming job passes the record's arrival time) is ``future_timestamp``. One up to this far
-ahead is valid, and its event time is the time it is judged at (the clock-skew rule: no device
-can place an event after its arrival, so none can move event time ahead for everyone)."""
+streaming job passes the record's arrival time; or the collector's ``ARRIVAL_FIELD`` stamp when
+that is earlier) is ``future_timestamp``. One up to this far ahead is valid, and its event time
+is the time it is judged at (the clock-skew rule: no device can place an event after its
+arrival, so none can move event time ahead for everyone)."""
 
 # ASCII digits only: Python's \d would also accept other scripts' digits.
 TIMESTAMP_PATTERN: Final = (
@@ -64,6 +65,18 @@ class FieldRule:
         return self.pattern is None or re.fullmatch(self.pattern, value) is not None
 
 
+ARRIVAL_FIELD: Final = "arrival_ms"
+"""The HTTP collector's arrival stamp: the epoch milliseconds at which it received the request,
+as a string of 1-15 ASCII digits. A record that carries one is judged as of the earlier of its
+source arrival (``validate``'s ``now_ms``) and the stamp, so a replay of the raw archive, which
+holds the stamp, judges it as streaming did."""
+ARRIVAL_COUNTRY_FIELD: Final = "arrival_country"
+"""The collector's country of the request's source IP, where known (``[A-Z]{2}``): kept in the
+raw data only, not used by the job."""
+STAMPED_FIELDS: Final = (ARRIVAL_FIELD, ARRIVAL_COUNTRY_FIELD)
+"""The fields the HTTP collector writes into each event itself (prepended to the client's JSON
+object). Clients must not send them: the collector refuses a body that has any of them."""
+
 FIELDS: Final = (
     FieldRule("event_id", required=True, max_len=64),
     FieldRule("user_id", required=True, max_len=128),
@@ -73,6 +86,9 @@ FIELDS: Final = (
     FieldRule("countrycode", required=True, pattern=r"[A-Z]{2}"),
     FieldRule("page_url", required=False, max_len=2048, starts_with="/"),
     FieldRule("session_id", required=False, max_len=128),
+    # Stamped by the collector (STAMPED_FIELDS); last, so that the fields above keep their places.
+    FieldRule(ARRIVAL_FIELD, required=False, pattern=r"[0-9]{1,15}"),
+    FieldRule(ARRIVAL_COUNTRY_FIELD, required=False, pattern=r"[A-Z]{2}"),
 )
 REQUIRED: Final = tuple(f for f in FIELDS if f.required)
 TIMESTAMP_FIELD: Final = "client_timestamp"
@@ -112,7 +128,8 @@ class ClickEvent:
     """A valid click event.
 
     ``event_time_ms`` is ``client_timestamp`` in UTC milliseconds, but never later than the time
-    the event was judged at (its arrival): see ``MAX_FUTURE_MS``.
+    the event was judged at (its arrival, or the collector's earlier ``arrival_ms`` stamp): see
+    ``MAX_FUTURE_MS``.
     """
 
     event_id: str
@@ -124,6 +141,8 @@ class ClickEvent:
     event_time_ms: int
     page_url: str | None = None
     session_id: str | None = None
+    arrival_ms: int | None = None
+    arrival_country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,8 +301,10 @@ def _parse(text: str) -> tuple[str | None, Any]:
 def validate(raw: str | bytes, now_ms: int) -> ClickEvent | Invalid:
     """Validate one raw record against the contract, as of ``now_ms`` (its arrival, or now).
 
-    Never raises. A ``str`` is judged as its UTF-8 bytes; one holding a surrogate code point
-    (which has none) is judged as the bytes Python's ``surrogatepass`` gives it: invalid UTF-8.
+    A record with a valid ``ARRIVAL_FIELD`` stamp is judged as of ``min(now_ms, stamp)``: the
+    future rule and the clamp of event time use the earlier of the two. Never raises. A ``str``
+    is judged as its UTF-8 bytes; one holding a surrogate code point (which has none) is judged
+    as the bytes Python's ``surrogatepass`` gives it: invalid UTF-8.
     """
     text: str | None = None
     if isinstance(raw, bytes):
@@ -313,6 +334,7 @@ def validate(raw: str | bytes, now_ms: int) -> ClickEvent | Invalid:
         if value is None or value == "":
             return Invalid(missing(rule.name), text)
     event_time_ms = 0
+    judged_ms = now_ms
     for rule in FIELDS:
         value = doc.get(rule.name)
         if value is None and not rule.required:
@@ -326,9 +348,11 @@ def validate(raw: str | bytes, now_ms: int) -> ClickEvent | Invalid:
             if parsed is None:
                 return Invalid(invalid(rule.name), text)
             event_time_ms = parsed
-    if event_time_ms - now_ms > MAX_FUTURE_MS:
+        elif rule.name == ARRIVAL_FIELD:
+            judged_ms = min(judged_ms, int(value))  # the collector received it then
+    if event_time_ms - judged_ms > MAX_FUTURE_MS:
         return Invalid(FUTURE_TIMESTAMP, text)
-    event_time_ms = min(event_time_ms, now_ms)  # a fast clock: the event happened on arrival
+    event_time_ms = min(event_time_ms, judged_ms)  # a fast clock: the event happened on arrival
     return ClickEvent(
         event_id=doc["event_id"],
         user_id=doc["user_id"],
@@ -339,6 +363,8 @@ def validate(raw: str | bytes, now_ms: int) -> ClickEvent | Invalid:
         event_time_ms=event_time_ms,
         page_url=doc.get("page_url"),
         session_id=doc.get("session_id"),
+        arrival_ms=None if doc.get(ARRIVAL_FIELD) is None else int(doc[ARRIVAL_FIELD]),
+        arrival_country=doc.get(ARRIVAL_COUNTRY_FIELD),
     )
 
 

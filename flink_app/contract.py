@@ -34,6 +34,7 @@ def rules_json() -> str:
                 for f in contract.FIELDS
             ],
             "timestamp_field": contract.TIMESTAMP_FIELD,
+            "arrival_field": contract.ARRIVAL_FIELD,
             "max_future_ms": contract.MAX_FUTURE_MS,
             "min_event_time_ms": contract.MIN_EVENT_TIME_MS,
             "max_event_time_ms": contract.MAX_EVENT_TIME_MS,

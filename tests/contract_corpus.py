@@ -47,6 +47,15 @@ def event(**changes: Any) -> bytes:
     return c.encode(doc)
 
 
+def stamped(arrival_ms: int, arrival_country: str = "BE", **changes: Any) -> bytes:
+    """GOOD with ``changes``, as the HTTP collector puts it into Kinesis: its two stamped fields
+    (``augury.events.STAMPED_FIELDS``) prepended to the client's JSON object."""
+    client = event(**changes)
+    stamp = json.dumps({c.ARRIVAL_FIELD: str(arrival_ms), c.ARRIVAL_COUNTRY_FIELD: arrival_country},
+                       separators=(",", ":"))  # fmt: skip
+    return stamp[:-1].encode() + b"," + client[1:]
+
+
 def replace(old: bytes, new: bytes, record: bytes | None = None) -> bytes:
     """``record`` (GOOD's) with ``old`` replaced once by ``new``."""
     record = event() if record is None else record
@@ -209,6 +218,39 @@ CASES: tuple[Case, ...] = (
     Case("exactly 5 minutes ahead: at its arrival", event(**{TS: "2026-11-23T17:35:00Z"}), None,
          NOW_MS),
     Case("5 minutes and 1 ms ahead", event(**{TS: "2026-11-23T17:35:00.001Z"}), c.FUTURE_TIMESTAMP),
+    # --- the HTTP collector's stamp: judged as of the earlier of the arrival and the stamp ----
+    Case("stamped after the client's time", stamped(NOW_MS - 30_000), None, GOOD_TIME),
+    Case("stamped before the client's time: at the stamp", stamped(GOOD_TIME - 2_000), None,
+         GOOD_TIME - 2_000),
+    Case("stamped later than the arrival: at the arrival",
+         stamped(NOW_MS + 600_000, **{TS: c.format_timestamp(NOW_MS + 1_000)}), None, NOW_MS),
+    Case("a fast clock, exactly 5 minutes past the stamp", stamped(GOOD_TIME - 300_000), None,
+         GOOD_TIME - 300_000),
+    Case("a fast clock, 5 minutes and 1 ms past the stamp", stamped(GOOD_TIME - 300_001),
+         c.FUTURE_TIMESTAMP),
+    Case("stamped at the epoch", stamped(0, **{TS: "1970-01-01T00:00:00.000Z"}), None, 0),
+    Case("a stamp with leading zeros", stamped(GOOD_TIME - 2_000).replace(b'"arrival_ms":"',
+         b'"arrival_ms":"00'), None, GOOD_TIME - 2_000),
+    Case("a stamp of 15 digits", stamped(999_999_999_999_999), None, GOOD_TIME),
+    Case("a stamp of 16 digits", stamped(10**15), c.invalid(c.ARRIVAL_FIELD)),
+    Case("a stamp that is not digits", event(arrival_ms="12a"), c.invalid(c.ARRIVAL_FIELD)),
+    Case("a numeric stamp", event(arrival_ms=123), c.invalid(c.ARRIVAL_FIELD)),
+    Case("an empty stamp", event(arrival_ms=""), c.invalid(c.ARRIVAL_FIELD)),
+    Case("a negative stamp", event(arrival_ms="-1"), c.invalid(c.ARRIVAL_FIELD)),
+    Case("a stamp with Arabic-Indic digits", event(arrival_ms="١٢٣"), c.invalid(c.ARRIVAL_FIELD)),
+    Case("a null stamp", replace(b'"arrival_ms":"1', b'"arrival_ms":null,"x":"1',
+         stamped(NOW_MS)), None, GOOD_TIME),
+    Case("a bad stamp beats a future timestamp",
+         event(arrival_ms="x", **{TS: "9999-01-01T00:00:00Z"}), c.invalid(c.ARRIVAL_FIELD)),
+    Case("a bad timestamp beats a bad stamp",
+         event(arrival_ms="x", **{TS: "2026-02-30T10:00:00Z"}), c.invalid(TS)),
+    Case("a lower-case arrival country", stamped(NOW_MS, arrival_country="be"),
+         c.invalid(c.ARRIVAL_COUNTRY_FIELD)),
+    Case("an arrival country of three letters", stamped(NOW_MS, arrival_country="BEL"),
+         c.invalid(c.ARRIVAL_COUNTRY_FIELD)),
+    Case("a bad stamp beats a bad arrival country", event(arrival_ms=1, arrival_country=2),
+         c.invalid(c.ARRIVAL_FIELD)),
+    Case("an arrival country without a stamp", event(arrival_country="US"), None, GOOD_TIME),
 )
 # fmt: on
 """Every case, each name unique."""

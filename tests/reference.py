@@ -41,8 +41,10 @@ def replay(lines: Iterable[str], now_ms: int, keys: Keys | None = None,
            settings: PipelineSettings = PIPELINE_DEFAULTS) -> Result:  # fmt: skip
     """Validate, deduplicate, filter bots, sessionize and aggregate ``lines``.
 
-    Of the events with one ``event_id``, the earliest is kept, then the least by the fields the
-    job reads (``_dedupe_order``).
+    Each record is judged as of ``now_ms`` (the replay's start), or of its collector stamp
+    (``arrival_ms``) when that is earlier: ``augury.events.validate``'s rule. Of the events
+    with one ``event_id``, the earliest is kept, then the least by the fields the job reads
+    (``_dedupe_order``).
 
     ``lines`` are the archive's lines: each holds the records ``raw_archive.split_records``
     finds in it (none for a blank line, several for ``{...}{...}``), as the replay reads them.
@@ -77,7 +79,8 @@ def stream(lines: Iterable[str], now_ms: int, keys: Keys | None = None,
     """The streaming job's semantics over ``lines`` in arrival order, run to the end.
 
     Each line is judged as of its arrival (``arrivals``, one per line; default: ``now_ms`` for
-    every line), so its event time is never later than its arrival. Invalid events go to the
+    every line), or of its collector stamp (``arrival_ms``) when that is earlier, so its event
+    time is never later than either. Invalid events go to the
     dead letter; the first event to arrive with an id is kept; an event is late when its window
     (or its session) would be closed by a watermark at the largest event time seen so far minus
     the watermark delay. Every window ends final.

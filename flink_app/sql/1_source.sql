@@ -1,8 +1,9 @@
 -- Stage 1, source: the raw records, one line each, as the producer sent them.
 -- Streaming adds the arrival time the source knows (Kinesis's ApproximateArrivalTimestamp, a
 -- file's modification time), event time (the contract's client_timestamp of a line valid as of
--- its arrival; 0 for an invalid one, so it never moves the watermark), a watermark that trails
--- the largest event time by the watermark delay, and processing time (the order of arrival).
+-- its arrival, or of the collector's earlier arrival_ms stamp in the line; 0 for an invalid
+-- one, so it never moves the watermark), a watermark that trails the largest event time by the
+-- watermark delay, and processing time (the order of arrival).
 -- Validity is judged as of arrival, not of reading: a record that was too far in the future when
 -- it arrived stays invalid when it is read again (a restore, a catch-up from TRIM_HORIZON), so
 -- it can never move the watermark ahead of every other event.

@@ -5,7 +5,8 @@
 -- not UTF-8 become U+FFFD, one per maximal ill-formed subsequence, as in Python.
 
 -- view parsed (replay): every line, its fields, and reason (NULL when valid), as of the
--- replay's start (the raw archive carries no arrival time).
+-- replay's start (the raw archive carries no source arrival time), or of the HTTP collector's
+-- arrival_ms stamp in the record when that is earlier (ParseClick applies it in both modes).
 SELECT p.`text` AS line, p.reason AS reason, $contract_fields, p.event_time_ms AS event_time_ms
 FROM arrived, LATERAL TABLE(parse_click(line, CAST($now_ms AS BIGINT), $contract_rules)) AS p;
 

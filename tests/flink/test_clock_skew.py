@@ -7,8 +7,10 @@ before the rule, enough to push the largest event time seen, and the watermark, 
 ahead, so that every later on-time event of everybody was dead-lettered as late. Under the rule
 its event time is its arrival: nothing is late, and the skewed event counts where it arrived.
 
-A replay of the same records has no arrival times (the raw archive carries none): it judges as
-of its own start, so there the skewed event keeps its stamp. Nothing is late in a replay either.
+A replay of the same records has no arrival times (the raw archive carries none, and these
+records have no collector stamp): it judges as of its own start, so there the skewed event keeps
+its stamp (with the collector's stamp it would not: ``tests/flink/test_collector_stamp.py``).
+Nothing is late in a replay either.
 """
 
 from __future__ import annotations

@@ -28,8 +28,10 @@ from tests.contract_corpus import CASES, GOOD, NOW_MS, SNIPPETS, Case
 PROPERTY_CASES = 10_000
 CONTRACT_CHECK = "io.augury.flink.ContractCheck"
 
-Verdict = tuple[str | None, int | None, list[str | None] | None, str]
+Verdict = tuple[str | None, int | None, list[str | int | None] | None, str]
 """(reason, event time, the fields' values when valid, the record's text)."""
+ARRIVAL_INDEX = [f.name for f in c.FIELDS].index(c.ARRIVAL_FIELD)
+"""Where the collector's stamp is among the values: text in the JVM, an int in Python."""
 
 
 def jvm_verdicts(records: list[bytes], now_ms: int) -> list[Verdict]:
@@ -45,6 +47,9 @@ def jvm_verdicts(records: list[bytes], now_ms: int) -> list[Verdict]:
     # One JSON object per line, split at LF only (str.splitlines would split at U+2028 too).
     out = [json.loads(line) for line in run.stdout.decode("utf-8").split("\n")[:-1]]
     assert len(out) == len(records)
+    for o in out:  # the stamp as ClickEvent.arrival_ms has it ("007" is 7)
+        stamp = o["values"][ARRIVAL_INDEX]
+        o["values"][ARRIVAL_INDEX] = None if stamp is None else int(stamp)
     return [(o["reason"], o["event_time_ms"], None if o["reason"] else o["values"], o["text"])
             for o in out]  # fmt: skip
 
@@ -110,8 +115,17 @@ json_values = st.recursive(
 nested = st.integers(28, 34).map(lambda depth: json.loads("[" * depth + "]" * depth))
 long_numbers = st.builds(lambda digits, sign: sign * 10 ** (digits - 1), st.integers(96, 102),
                          st.sampled_from([1, -1]))  # fmt: skip
+# The collector's stamp: around the time judged at, anywhere, and broken.
+stamps = st.one_of(
+    st.integers(NOW_MS - 10**6, NOW_MS + 10**5).map(str),
+    st.integers(0, 10**16).map(str),
+    st.sampled_from(["0", "00" + str(NOW_MS), "9" * 15, "1" * 16, "12a", "", " 1", "-1", "1.5",
+                     "١٢٣", "BE"]),
+    st.integers(-5, 10**16),
+)  # fmt: skip
 field_values = st.one_of(
     any_text,
+    stamps,
     nested,
     long_numbers,
     st.sampled_from(TIMESTAMPS),
@@ -128,8 +142,11 @@ def events(draw: st.DrawFn) -> bytes:
     """A valid event, then changed: fields dropped, replaced, added; then encoded."""
     doc: dict[str, Any] = dict(GOOD)
     doc["event_id"] = draw(st.uuids()).hex if draw(st.booleans()) else GOOD["event_id"]
+    if draw(st.booleans()):  # stamped by the collector
+        country = draw(st.sampled_from(["BE", "US", "be", "BEL", None, 1]))
+        doc = {c.ARRIVAL_FIELD: draw(stamps), c.ARRIVAL_COUNTRY_FIELD: country, **doc}
     for _ in range(draw(st.integers(0, 3))):
-        name = draw(st.sampled_from([*GOOD, "extra"]))
+        name = draw(st.sampled_from([*GOOD, *c.STAMPED_FIELDS, "extra"]))
         if draw(st.integers(0, 4)) == 0:
             doc.pop(name, None)
         else:
@@ -138,7 +155,7 @@ def events(draw: st.DrawFn) -> bytes:
     text = json.dumps({k: doc[k] for k in keys}, ensure_ascii=draw(st.booleans()),
                       separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])))  # fmt: skip
     if draw(st.integers(0, 9)) == 0:  # a key twice (JSON itself cannot say it)
-        again = draw(st.sampled_from([*GOOD, "extra"]))
+        again = draw(st.sampled_from([*GOOD, *c.STAMPED_FIELDS, "extra"]))
         text = "{" + json.dumps(again) + ":" + json.dumps(draw(field_values)) + "," + text[1:]
     ending = draw(st.sampled_from([b"\n", b"", b"\r\n", b" \n"]))
     return text.encode("utf-8", "surrogatepass") + ending
@@ -187,10 +204,17 @@ def test_python_and_the_jvm_agree_on_generated_records() -> None:
 
     collect()
     assert len(generated) >= PROPERTY_CASES
-    kinds = {str(python_verdict(r, NOW_MS)[0]).split(":")[0] for r in generated}
+    verdicts = [python_verdict(r, NOW_MS) for r in generated]
+    kinds = {str(v[0]).split(":")[0] for v in verdicts}
     assert kinds >= {"None", c.INVALID_UTF8, c.MALFORMED_JSON, c.LONE_SURROGATE,
                      c.DUPLICATE_KEY, c.NOT_OBJECT, "missing_field", "invalid_field",
                      c.FUTURE_TIMESTAMP}, kinds  # fmt: skip
+    assert {v[0] for v in verdicts} >= {c.invalid(f) for f in c.STAMPED_FIELDS}
+    # The stamp decides: an event time capped at it, and a future one judged against it (as of
+    # an arrival past the last valid event time, only a stamp can make a record future).
+    assert any(v[2] and v[1] == v[2][ARRIVAL_INDEX] != NOW_MS for v in verdicts)
+    late_now = c.MAX_EVENT_TIME_MS + c.MAX_FUTURE_MS + 1
+    assert any(python_verdict(r, late_now)[0] == c.FUTURE_TIMESTAMP for r in generated)
     assert_agree(generated, NOW_MS)
 
 

@@ -98,6 +98,14 @@ def test_a_good_event_is_valid_with_its_event_time() -> None:
         (_with(session_id=5), "invalid_field:session_id"),
         (_with(client_timestamp="2026-11-23T17:35:00.001Z"), "future_timestamp"),
         (_with(client_timestamp="2026-11-23T19:35:01+02:00"), "future_timestamp"),
+        (_with(arrival_ms="12a"), "invalid_field:arrival_ms"),
+        (_with(arrival_ms=123), "invalid_field:arrival_ms"),
+        (_with(arrival_ms="1" * 16), "invalid_field:arrival_ms"),
+        (_with(arrival_ms=" 123"), "invalid_field:arrival_ms"),
+        (_with(arrival_ms=str(NOW), arrival_country="be"), "invalid_field:arrival_country"),
+        (_with(arrival_country=["BE"]), "invalid_field:arrival_country"),
+        # Judged as of the collector's stamp, when it is earlier than the arrival (now).
+        (_with(arrival_ms=str(NOW - 300_000)), "future_timestamp"),
     ],
 )
 def test_invalid_events_get_exactly_one_reason(raw: str | bytes, reason: str) -> None:
@@ -121,6 +129,14 @@ def test_invalid_events_get_exactly_one_reason(raw: str | bytes, reason: str) ->
         ({"extra": {"nested": [1]}, "countrycode": "US"}, NOW + 123),
         ({"page_url": "/"}, NOW + 123),
         ({"event_id": "e" * 64, "user_id": "u" * 128, "client_event": "a" * 64}, NOW + 123),
+        # The collector's stamp: judged as of the earlier of it and the arrival.
+        ({"arrival_ms": str(NOW + 500), "arrival_country": "BE"}, NOW + 123),
+        ({"arrival_ms": str(NOW + 100)}, NOW + 100),
+        ({"arrival_ms": str(NOW + 5_000)}, NOW + 123),
+        ({"arrival_ms": str(NOW - 300_000 + 123)}, NOW - 300_000 + 123),  # 5 minutes fast
+        ({"arrival_ms": "00" + str(NOW)}, NOW),  # 15 digits
+        ({"arrival_ms": None, "arrival_country": None}, NOW + 123),
+        ({"arrival_country": "US"}, NOW + 123),
     ],
 )
 def test_valid_edge_cases(changes: dict[str, Any], event_time: int) -> None:
@@ -201,6 +217,19 @@ def test_reason_kinds_and_field_rules_are_consistent() -> None:
     )  # fmt: skip
 
 
+def test_the_collector_stamps_are_the_last_optional_fields() -> None:
+    assert (c.ARRIVAL_FIELD, c.ARRIVAL_COUNTRY_FIELD) == c.STAMPED_FIELDS
+    assert c.STAMPED_FIELDS == ("arrival_ms", "arrival_country")
+    assert tuple(f.name for f in c.FIELDS[-2:]) == c.STAMPED_FIELDS
+    assert not any(f.required for f in c.FIELDS[-2:])
+    stamped = c.validate(_with(arrival_ms=str(NOW), arrival_country="BE"), NOW + 1_000)
+    assert isinstance(stamped, c.ClickEvent)
+    assert (stamped.arrival_ms, stamped.arrival_country) == (NOW, "BE")
+    plain = c.validate(_with(), NOW + 1_000)
+    assert isinstance(plain, c.ClickEvent)
+    assert (plain.arrival_ms, plain.arrival_country) == (None, None)
+
+
 def test_format_and_parse_timestamps_round_trip() -> None:
     assert c.format_timestamp(NOW + 5) == "2026-11-23T17:30:00.005Z"
     assert c.parse_timestamp_ms(c.format_timestamp(NOW + 5)) == NOW + 5
@@ -238,6 +267,21 @@ def test_every_event_built_by_the_rules_is_valid(doc: dict[str, Any]) -> None:
     result = c.validate(c.encode(doc), NOW)
     assert isinstance(result, c.ClickEvent)
     assert result.event_time_ms == min(c.parse_timestamp_ms(doc["client_timestamp"]) or 0, NOW)
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_docs, st.integers(0, NOW + 10 * c.MAX_FUTURE_MS), st.integers(-1, 10**15 - 1))
+def test_a_stamped_event_is_judged_as_of_the_earlier_time(doc: dict[str, Any], now_ms: int,
+                                                          stamp: int) -> None:  # fmt: skip
+    stamped = {c.ARRIVAL_FIELD: str(stamp), **doc} if stamp >= 0 else doc
+    judged_at = now_ms if stamp < 0 else min(now_ms, stamp)
+    got, plain = c.validate(c.encode(stamped), now_ms), c.validate(c.encode(doc), judged_at)
+    if isinstance(plain, c.Invalid):
+        assert got == c.Invalid(plain.reason, c.encode(stamped).decode())
+    else:
+        assert isinstance(got, c.ClickEvent)
+        assert got.event_time_ms == plain.event_time_ms
+        assert got.arrival_ms == (None if stamp < 0 else stamp)
 
 
 @settings(max_examples=300, deadline=None)

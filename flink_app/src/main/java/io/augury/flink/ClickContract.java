@@ -96,6 +96,8 @@ public final class ClickContract {
     private final List<Field> fields = new ArrayList<>();
     private final Map<String, Integer> fieldIndex = new HashMap<>();
     private final String timestampField;
+    /** The index in {@link #fields} of the collector's arrival stamp (the rules' arrival_field). */
+    private final int arrivalIndex;
     private final long maxFutureMs;
     private final long minEventTimeMs;
     private final long maxEventTimeMs;
@@ -116,6 +118,12 @@ public final class ClickContract {
             fields.add(new Field(f));
         }
         timestampField = doc.get("timestamp_field").textValue();
+        String arrivalField = doc.get("arrival_field").textValue();
+        Integer arrival = fieldIndex.get(arrivalField);
+        if (arrival == null) {
+            throw new IllegalArgumentException("arrival_field is not one of the fields: " + arrivalField);
+        }
+        arrivalIndex = arrival;
         maxFutureMs = doc.get("max_future_ms").longValue();
         minEventTimeMs = doc.get("min_event_time_ms").longValue();
         maxEventTimeMs = doc.get("max_event_time_ms").longValue();
@@ -182,7 +190,11 @@ public final class ClickContract {
         return fields.size();
     }
 
-    /** Validate one record's bytes as of {@code nowMs} (its arrival; null: no future rule). */
+    /**
+     * Validate one record's bytes as of {@code nowMs} (its arrival; null: no future rule), or as
+     * of the record's own arrival stamp (the rules' {@code arrival_field}) when that is valid and
+     * earlier (with a null {@code nowMs}, as of the stamp when there is one).
+     */
     public Verdict check(byte[] record, Long nowMs) {
         String[] values = new String[fields.size()];
         if (record == null) {
@@ -220,6 +232,7 @@ public final class ClickContract {
             }
         }
         long eventTime = 0;
+        Long judgedAt = nowMs;
         for (int i = 0; i < fields.size(); i++) {
             Field f = fields.get(i);
             if (kinds[i] == ABSENT || kinds[i] == NULL) {
@@ -235,13 +248,18 @@ public final class ClickContract {
                     return new Verdict(f.invalidReason, 0, values, record, chars, length);
                 }
                 eventTime = ms;
+            } else if (i == arrivalIndex) {
+                long stamp = Long.parseLong(texts[i]); // its rule: 1-15 ASCII digits
+                if (judgedAt == null || stamp < judgedAt) {
+                    judgedAt = stamp; // the collector received it then
+                }
             }
         }
-        if (nowMs != null && eventTime - nowMs > maxFutureMs) {
+        if (judgedAt != null && eventTime - judgedAt > maxFutureMs) {
             return new Verdict(futureTimestamp, 0, values, record, chars, length);
         }
-        if (nowMs != null && eventTime > nowMs) {
-            eventTime = nowMs; // the clock-skew rule: no event is later than its arrival
+        if (judgedAt != null && eventTime > judgedAt) {
+            eventTime = judgedAt; // the clock-skew rule: no event is later than its arrival
         }
         return new Verdict(null, eventTime, values, record, chars, length);
     }

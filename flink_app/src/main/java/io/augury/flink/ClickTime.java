@@ -11,7 +11,8 @@ import org.apache.flink.table.functions.ScalarFunction;
  * cannot read another computed column, so the source cannot reuse {@link ParseClick}'s row).
  * Invalid events get time 0: they never advance the watermark and go to the dead letter.
  * The streaming job judges validity as of the record's arrival (the {@code Instant} form), so a
- * record that was too far in the future when it arrived stays invalid when it is read again.
+ * record that was too far in the future when it arrived stays invalid when it is read again (a
+ * record the HTTP collector stamped is judged as of its stamp when that is earlier).
  * Records are raw bytes, judged by {@link ClickContract} exactly as {@link ParseClick} judges them.
  */
 public final class ClickTime extends ScalarFunction {

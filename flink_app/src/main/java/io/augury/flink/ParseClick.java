@@ -11,9 +11,10 @@ import org.apache.flink.types.Row;
  *
  * <p>The contract is {@link ClickContract}, applied to the record's raw bytes (the source reads
  * records as BYTES), with the rules generated from {@code augury/events.py}: the same verdict
- * and reason as the Python validator for the same bytes. Output: {@code reason} (NULL when
- * valid), {@code event_time_ms}, the field values in the rules' order, and {@code text}, the
- * record as text for the dead letter (U+FFFD for bytes that are not UTF-8).
+ * and reason as the Python validator for the same bytes (judged as of the record's arrival, or as
+ * of the collector's arrival stamp in the record when that is earlier). Output: {@code reason}
+ * (NULL when valid), {@code event_time_ms}, the field values in the rules' order, and
+ * {@code text}, the record as text for the dead letter (U+FFFD for bytes that are not UTF-8).
  *
  * <p>A table function (one row out per record, {@code LATERAL TABLE(parse_click(...))}), so the
  * record is parsed once however many of its fields the job reads: the planner copies a scalar
