@@ -20,6 +20,8 @@ REDIS_AUTH_SECRET_ARN: Final = "AUGURY_REDIS_AUTH_SECRET_ARN"
 REGION: Final = ("AWS_REGION", "AWS_DEFAULT_REGION")
 """The region, the first that is set."""
 STREAM_NAME: Final = "AUGURY_STREAM_NAME"
+COLLECTOR_URL: Final = "AUGURY_COLLECTOR_URL"
+"""Where clients (the load tool, the demo shop, the tests) find the HTTP collector."""
 
 # The pipeline's settings (augury.settings): one name each, for the job, the API, the demo.
 WINDOW_SECONDS: Final = "AUGURY_WINDOW_SECONDS"

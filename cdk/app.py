@@ -1,8 +1,8 @@
 """The CDK app: ``cdk synth`` / ``cdk deploy`` (AWS) and ``-c local=true`` (LocalStack).
 
-Stacks, split by concern: ``<Prefix>-Ingest``, ``-RawStorage``, ``-Processing`` and ``-ReadApi``
-(AWS only) and ``-Observability``. The stage configuration comes from context (see
-``cdk/config.py``).
+Stacks, split by concern: ``<Prefix>-Ingest``, ``-Collector``, ``-RawStorage``,
+``-Processing`` and ``-ReadApi`` (AWS only) and ``-Observability``. The stage configuration
+comes from context (see ``cdk/config.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from augury.settings import SettingsError
 from cdk.config import StageConfig
 from cdk.nag import add_security_gate
 from cdk.packaging import ROOT
+from cdk.stacks.collector import CollectorProps, CollectorStack
 from cdk.stacks.ingest import IngestProps, IngestStack
 from cdk.stacks.observability import ObservabilityProps, ObservabilityStack
 from cdk.stacks.processing import ProcessingProps, ProcessingStack
@@ -44,7 +45,10 @@ def build(app: App, cfg: StageConfig) -> list[Stack]:
     storage = RawStorageStack(
         app, f"{name}-RawStorage", RawStorageProps(cfg, ingest.stream), env=env
     )
-    stacks: list[Stack] = [ingest, storage]
+    collector = CollectorStack(
+        app, f"{name}-Collector", CollectorProps(cfg, ingest.stream), env=env
+    )
+    stacks: list[Stack] = [ingest, collector, storage]
     processing = None
     if not cfg.local:
         processing = ProcessingStack(

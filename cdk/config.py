@@ -71,6 +71,21 @@ class StageConfig:
     """[log_retention_days] CloudWatch Logs retention of the Lambda and the Flink app."""
     alarm_email: str = ""
     """[alarm_email] Optional address subscribed to the alarm topic."""
+    collector_origins: str = "*"
+    """[collector_origins] Origins the HTTP collector's CORS allows: ``*`` or a comma-separated
+    list of ``https://shop.example.com``-style origins."""
+    collector_rate_limit: int = 1000
+    """[collector_rate_limit] The collector stage's steady request rate limit (requests/s)."""
+    collector_burst_limit: int = 2000
+    """[collector_burst_limit] The collector stage's burst limit (requests)."""
+    collector_endpoint_type: str = "REGIONAL"
+    """[collector_endpoint_type] ``REGIONAL`` or ``EDGE``; only an edge-optimized API stamps
+    the source IP's country (CloudFront's header, which a client cannot forge there)."""
+    collector_access_logs: bool = True
+    """[collector_access_logs] Write the collector stage's access log to CloudWatch Logs."""
+    collector_waf_rate_limit: int = 3000
+    """[collector_waf_rate_limit] A WAF rule blocks a source IP above this many requests per
+    5 minutes (0: no web ACL)."""
     pipeline: PipelineSettings = PIPELINE_DEFAULTS
     """The pipeline settings (context keys ``window_seconds``, ``session_gap_seconds``, ... as
     ``augury.settings.PIPELINE`` names them), passed to the job and the read API."""
@@ -126,6 +141,28 @@ class StageConfig:
                 self.alarm_email == "" or bool(re.fullmatch(r"[^@\s]+@[^@\s]+", self.alarm_email)),
                 "must be an e-mail address or empty",
             ),
+            (
+                "collector_origins",
+                all(_ORIGIN.fullmatch(o) for o in self.origins) and len(self.origins) > 0,
+                "must be * or a comma-separated list of origins like https://shop.example.com",
+            ),
+            ("collector_rate_limit", 1 <= self.collector_rate_limit <= 10_000, "must be 1..10000"),
+            (
+                "collector_burst_limit",
+                1 <= self.collector_burst_limit <= 5000,
+                "must be 1..5000 (API Gateway's account-level burst)",
+            ),
+            (
+                "collector_endpoint_type",
+                self.collector_endpoint_type in ("REGIONAL", "EDGE"),
+                "must be REGIONAL or EDGE",
+            ),
+            (
+                "collector_waf_rate_limit",
+                self.collector_waf_rate_limit == 0
+                or 10 <= self.collector_waf_rate_limit <= 2_000_000_000,
+                "must be 0 (no WAF) or 10..2000000000 requests per 5 minutes",
+            ),
         ]
         for name, ok, rule in checks:
             if not ok:
@@ -135,6 +172,11 @@ class StageConfig:
     def prefix(self) -> str:
         """Resource-name prefix of the stage, e.g. ``augury-dev``."""
         return "augury-local" if self.local else f"augury-{self.env_name}"
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """The collector's CORS origins (``("*",)`` for any)."""
+        return tuple(o.strip() for o in self.collector_origins.split(",") if o.strip())
 
     @property
     def generator_rate(self) -> float:
@@ -184,6 +226,7 @@ class StageConfig:
         return cls.from_context(context.get)
 
 
+_ORIGIN: Final = re.compile(r"\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 _LOG_RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731)
 
 

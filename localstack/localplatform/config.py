@@ -19,7 +19,7 @@ LOCALSTACK_DIR = REPO_ROOT / "localstack"
 # KMS and Secrets Manager back encrypted streams and the cache secret in the CDK local mode.
 LOCALSTACK_SERVICES = (
     "s3", "kinesis", "firehose", "events", "sqs", "sns", "cloudformation", "cloudwatch",
-    "logs", "iam", "sts", "ssm", "lambda", "dynamodb", "kms", "secretsmanager",
+    "logs", "iam", "sts", "ssm", "lambda", "dynamodb", "kms", "secretsmanager", "apigateway",
 )  # fmt: skip
 
 PLATFORM_MODES = ("auto", "host", "docker")

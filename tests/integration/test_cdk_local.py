@@ -7,18 +7,27 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from augury import collector as c
+from augury.events import ARRIVAL_FIELD
 from augury.resources import DEFAULT_STREAM_NAME, LOCAL_RAW_BUCKET, LOCAL_SCHEDULE_QUEUE
 from localplatform import cdk_local
 from localplatform.config import PlatformConfig
+from tests.contract_corpus import GOOD
+from tests.unit.test_collector import _mutations
 
 RAW_BUCKET = LOCAL_RAW_BUCKET
-STACKS = {"Augury-local-Ingest", "Augury-local-RawStorage", "Augury-local-Observability"}
+STACKS = {
+    "Augury-local-Ingest", "Augury-local-Collector", "Augury-local-RawStorage",
+    "Augury-local-Observability",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +92,91 @@ def test_dashboard_exists_with_its_widgets(deployed: PlatformConfig) -> None:
     titles = {w["properties"].get("title") for w in body["widgets"]}
     assert {"Kinesis incoming records", "Firehose data freshness (s)"} <= titles
     assert DEFAULT_STREAM_NAME in json.dumps(body)  # references resolved to real names
+
+
+def _post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, Any]:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": content_type}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def _collector_url(cfg: PlatformConfig) -> str:
+    apis = cfg.endpoints.client("apigateway").get_rest_apis()["items"]
+    api = next(a for a in apis if a["name"] == f"augury-local{c.API_NAME_SUFFIX}")
+    assert cfg.endpoints.localstack_url is not None
+    return c.localstack_api_url(cfg.endpoints.localstack_url, api["id"])
+
+
+def _records_after(cfg: PlatformConfig, iterators: dict[str, str], want: int) -> list[Any]:
+    kinesis = cfg.endpoints.client("kinesis")
+    found: list[Any] = []
+    deadline = time.monotonic() + 60
+    while len(found) < want and time.monotonic() < deadline:
+        for shard, it in list(iterators.items()):
+            r = kinesis.get_records(ShardIterator=it)
+            found += r["Records"]
+            iterators[shard] = r["NextShardIterator"]
+        time.sleep(0.5)
+    return found
+
+
+def test_localstack_runs_the_collector_api_and_its_mapping_templates(
+    deployed: PlatformConfig,
+) -> None:
+    """The deployed API Gateway (models, VTL, Kinesis integration) in LocalStack community."""
+    url = _collector_url(deployed)
+    kinesis = deployed.endpoints.client("kinesis")
+    shards = kinesis.list_shards(StreamName=DEFAULT_STREAM_NAME)["Shards"]
+    iterators = {
+        s["ShardId"]: kinesis.get_shard_iterator(
+            StreamName=DEFAULT_STREAM_NAME, ShardId=s["ShardId"], ShardIteratorType="LATEST"
+        )["ShardIterator"]
+        for s in shards
+    }
+    marker = uuid.uuid4().hex
+    single = {**GOOD, "event_id": f"{marker}-0", "props": {"n": 1, "é": "ü"}}
+    batch = [{**GOOD, "event_id": f"{marker}-{n}", "user_id": f"user-{n}"} for n in (1, 2, 3)]
+    before = time.time_ns() // 1_000_000
+    status, answer = _post(url + c.EVENTS_PATH, json.dumps(single).encode())
+    assert status == 200 and answer["failed"] == 0 and answer["results"][0]["sequence_number"]
+    status, answer = _post(url + c.BATCH_PATH, json.dumps({"events": batch}).encode(), "text/plain")
+    after = time.time_ns() // 1_000_000
+    assert status == 200 and answer["failed"] == 0
+    assert [sorted(r) for r in answer["results"]] == [["sequence_number", "shard_id"]] * 3
+    records = [r for r in _records_after(deployed, iterators, 4) if marker.encode() in r["Data"]]
+    assert len(records) == 4
+    for r in records:
+        data: bytes = r["Data"]
+        head = data[: data.index(b",")]
+        stamp = int(json.loads(head + b"}")[ARRIVAL_FIELD])
+        assert head == f'{{"{ARRIVAL_FIELD}":"{stamp}"'.encode()  # the stamp, byte for byte
+        assert before <= stamp <= after
+        doc = json.loads(data)
+        sent = next(e for e in [single, *batch] if e["event_id"] == doc["event_id"])
+        # The rest is the event as LocalStack's $input.json serializes it: the same JSON.
+        assert doc == {ARRIVAL_FIELD: str(stamp), **sent}
+        assert r["PartitionKey"] == sent["user_id"]
+
+
+def test_localstack_refuses_what_the_local_collector_refuses(deployed: PlatformConfig) -> None:
+    """Both apply the same model: each refused body is refused by both (400)."""
+    url = _collector_url(deployed)
+    refused = 0
+    for name, doc in _mutations():
+        status, _ = _post(url + c.EVENTS_PATH, json.dumps(doc).encode())
+        assert status == 400, name
+        refused += 1
+    for body in (b"[1]", b"{", json.dumps({**GOOD, ARRIVAL_FIELD: "1"}).encode()):
+        assert _post(url + c.EVENTS_PATH, body)[0] == 400, body
+    batch: dict[str, Any]
+    for batch in ({"events": []}, {"events": [GOOD, {**GOOD, "countrycode": "be"}]}):
+        assert _post(url + c.BATCH_PATH, json.dumps(batch).encode())[0] == 400, batch
+    assert refused > 20
 
 
 def test_destroy_removes_every_stack(deployed: PlatformConfig) -> None:

@@ -8,7 +8,17 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("lambdas", "flink_app", "cdk", "demo", "bench", "notebooks", "localplatform", "tests")
+APPS = (
+    "lambdas",
+    "flink_app",
+    "cdk",
+    "collector",
+    "demo",
+    "bench",
+    "notebooks",
+    "localplatform",
+    "tests",
+)
 
 
 def _imports(package: str) -> set[str]:

@@ -59,7 +59,8 @@ def aws_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def aws_replication_group_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """Replication-group cache, provisioned shards, and a concrete account and region (as
-    ``cdk synth`` with credentials has them; cdk-nag findings then name them literally)."""
+    ``cdk synth`` with credentials has them; cdk-nag findings then name them literally); an
+    edge-optimized collector for two origins, without access logs or web ACL."""
     return _synth(
         tmp_path_factory.mktemp("cdk-rg"),
         {
@@ -68,6 +69,10 @@ def aws_replication_group_synth(tmp_path_factory: pytest.TempPathFactory) -> Syn
             "env_name": "prod",
             "window_seconds": "30",
             "redis_key_prefix": "prod:",
+            "collector_endpoint_type": "EDGE",
+            "collector_origins": "https://shop.example.com,https://www.example.com",
+            "collector_waf_rate_limit": "0",
+            "collector_access_logs": "false",
         },
         env={"CDK_DEFAULT_ACCOUNT": "123456789012", "CDK_DEFAULT_REGION": "eu-west-1"},
     )

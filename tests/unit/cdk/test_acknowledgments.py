@@ -181,6 +181,17 @@ RULES: dict[str, Callable[[dict[str, Resource]], bool]] = {
     ),
     # A queue without a dead-letter queue.
     "SQS3": lambda rs: any("RedrivePolicy" not in p for p in _of(rs, "AWS::SQS::Queue")),
+    # A public method: no authorizer (the collector's POST and CORS preflight).
+    "APIG4": lambda rs: any(
+        p["AuthorizationType"] == "NONE" for p in _of(rs, "AWS::ApiGateway::Method")
+    ),
+    "COG4": lambda rs: any(
+        p["AuthorizationType"] == "NONE" for p in _of(rs, "AWS::ApiGateway::Method")
+    ),
+    # A stage without an access log.
+    "APIG1": lambda rs: any("AccessLogSetting" not in p for p in _of(rs, "AWS::ApiGateway::Stage")),
+    # A stage (its web ACL association would be a resource of its own, outside the scope).
+    "APIG3": lambda rs: bool(_of(rs, "AWS::ApiGateway::Stage")),
 }  # fmt: skip
 """For each other acknowledged rule: what its reason claims of the scope's resources."""
 

@@ -391,7 +391,7 @@ def test_the_alarm_topic_key_serves_this_stages_alarms_only(aws: Templates) -> N
 
 
 def test_local_mode_has_no_lambda_vpc_cache_or_managed_flink(local: Templates) -> None:
-    assert set(local) == {"Ingest", "RawStorage", "Observability"}
+    assert set(local) == {"Ingest", "Collector", "RawStorage", "Observability"}
     for template in local.values():
         for kind in (
             "AWS::Lambda::Function",
