@@ -162,6 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ClientError, BotoCoreError):
             self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"message": UNAVAILABLE_MESSAGE})
             return
+        self.server.count(1)
         self._json(HTTPStatus.OK, answer_put(r["SequenceNumber"], r["ShardId"]))
 
     def _put_batch(self, doc: Any, arrival_ms: int) -> None:
@@ -180,7 +181,9 @@ class _Handler(BaseHTTPRequestHandler):
         except (ClientError, BotoCoreError):
             self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"message": UNAVAILABLE_MESSAGE})
             return
-        self._json(HTTPStatus.OK, answer_put_records(r))
+        answer = answer_put_records(r)
+        self.server.count(len(records) - answer["failed"])
+        self._json(HTTPStatus.OK, answer)
 
 
 class CollectorServer(ThreadingHTTPServer):
@@ -192,7 +195,15 @@ class CollectorServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], config: CollectorConfig) -> None:
         self.config = config
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self.accepted = 0
+        """Events stored in Kinesis so far (the demo adds them to what it must account for)."""
         super().__init__(address, _Handler)
+
+    def count(self, stored: int) -> None:
+        """Add ``stored`` events to ``accepted``."""
+        with self._lock:
+            self.accepted += stored
 
     def kinesis(self) -> Any:
         """The Kinesis client of the calling thread (boto3 clients are per thread here)."""
@@ -211,3 +222,20 @@ class CollectorServer(ThreadingHTTPServer):
 def make_server(host: str, port: int, config: CollectorConfig) -> CollectorServer:
     """A collector bound to ``host:port`` (port 0: any free port), not yet serving."""
     return CollectorServer((host, port), config)
+
+
+class BackgroundCollector:
+    """The collector serving on a daemon thread (the demo, tests); ``url`` is its address."""
+
+    def __init__(self, config: CollectorConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.server = make_server(host, port, config)
+        self.url = self.server.url
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (again: nothing)."""
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join()

@@ -6,6 +6,10 @@ mode (Kinesis, Firehose to S3, the generator's EventBridge schedule, the dashboa
 5. runs the Flink job streaming from LocalStack's Kinesis into Redis; 6. shows the results
 live. Ctrl-C stops the generator and the job; ``make down`` stops the platform.
 
+Alongside, the HTTP collector (``python -m collector``'s server) serves a demo shop carrying the
+browser tracker: click around in it and your own session shows in the live view and on the
+dashboard (a minute after your last click, when the session closes).
+
 ``--headless --duration N`` runs N minutes without the view, then closes the last windows,
 checks that every event is accounted for, prints a JSON summary and exits 0 when it balances.
 """
@@ -29,6 +33,7 @@ from typing import Any, TextIO
 from augury import env as env_names
 from augury import events as contract
 from augury import raw_archive, read_model
+from augury.collector import LOCAL_PORT
 from augury.endpoints import Endpoints
 from augury.redis_keys import TOTAL_FIELDS, Keys
 from augury.resources import DEFAULT_STREAM_NAME, LOCAL_RAW_BUCKET
@@ -310,6 +315,18 @@ def start_api(redis_url: str, port: int, log: Path) -> Any:
         return BackgroundServer(handler.lambda_handler, port=0)
 
 
+def start_collector(endpoints: Endpoints, port: int) -> Any:
+    """The HTTP collector, its tracker and the demo shop on a background thread."""
+    from collector.server import BackgroundCollector, CollectorConfig
+
+    config = CollectorConfig(os.environ.get(env_names.STREAM_NAME, DEFAULT_STREAM_NAME), endpoints)
+    try:
+        return BackgroundCollector(config, port=port)
+    except OSError as exc:
+        step(f"port {port} is taken ({exc.strerror}); the collector takes a free one")
+        return BackgroundCollector(config, port=0)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the demo."""
     p = argparse.ArgumentParser(prog="python -m demo", description=__doc__,
@@ -321,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="minutes to run (default: until Ctrl-C; 3 when headless)")  # fmt: skip
     p.add_argument("--api-port", type=int, default=8088,
                    help="read API and dashboard port (default 8088; 0: any free)")  # fmt: skip
+    p.add_argument("--collector-port", type=int, default=LOCAL_PORT,
+                   help=f"collector and demo shop port (default {LOCAL_PORT}; 0: any)")  # fmt: skip
     args = p.parse_args(argv)
     minutes = args.duration if args.duration else (3.0 if args.headless else None)
     terminal = sys.stdout  # the view's and the summary's; nothing replaces it
@@ -337,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     from localplatform.config import PlatformConfig
 
     api: Any = None
+    collector: Any = None
     try:
         cfg = PlatformConfig.from_env()
         step("1/6 installing what is missing (LocalStack, its packages, Redis, the CDK CLI)")
@@ -353,6 +373,10 @@ def main(argv: list[str] | None = None) -> int:
         api = start_api(endpoints.redis_url, args.api_port, run_dir / "read-api.log")
         step(f"read API on {api.url} (OpenAPI {api.url}/openapi.json); "
              f"dashboard {api.url}/dashboard/")  # fmt: skip
+        collector = start_collector(endpoints, args.collector_port)
+        shop = f"{collector.url}/shop/?api={api.url}"
+        step(f"your own clicks: the demo shop {shop} (HTTP collector {collector.url}/events, "
+             f"tracker {collector.url}/augury.js)")  # fmt: skip
 
         keys = Keys(settings.key_prefix)
         conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
@@ -382,15 +406,22 @@ def main(argv: list[str] | None = None) -> int:
             period_s = local_runner.schedule_period_s(endpoints) or 60
             live_view(conn, settings, job, gen, minutes, f"{api.url}/dashboard/", terminal,
                       period_s)  # fmt: skip
-        step("stopping the generator (its current minute of traffic finishes first)")
+        step("stopping the generator (its current minute of traffic finishes first) and the "
+             "collector")  # fmt: skip
         gen.finish()
+        collector.stop()  # what it stored is counted; later clicks would not be
+        collected = collector.server.accepted
         # Windows close by traffic only up to its last event's time, not the clock's: a window
         # due after that is closed by the marker (and judged from the marker's send time).
         traffic_end_ms = gen.progress().traffic_end_ms or int(time.time() * 1000)
         step("closing the last windows and checking that every event is accounted for")
         sent_ms, event_ms = _close_windows(endpoints, settings)
-        run = Run(gen.progress().produced, probes, raw_before, traffic_end_ms, sent_ms, event_ms)
-        summary = summarize(endpoints, conn, settings, run, job)
+        produced = gen.progress().produced + collected
+        run = Run(produced, probes, raw_before, traffic_end_ms, sent_ms, event_ms)
+        summary = {
+            **summarize(endpoints, conn, settings, run, job),
+            "collected_over_http": collected,
+        }
     except Interrupted as exc:
         step(f"{exc}: stopping the generator and the job (make down stops the platform)")
         return exc.exit_code
@@ -406,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
                 step(f"could not stop {child.name} ({exc}); `make down` stops it")
         if api is not None:
             api.stop()
+        if collector is not None:
+            collector.stop()
     print(json.dumps(summary, indent=2), file=terminal)
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     record_run(cfg.state_dir, {"summary": summary})
