@@ -373,10 +373,6 @@ def main(argv: list[str] | None = None) -> int:
         api = start_api(endpoints.redis_url, args.api_port, run_dir / "read-api.log")
         step(f"read API on {api.url} (OpenAPI {api.url}/openapi.json); "
              f"dashboard {api.url}/dashboard/")  # fmt: skip
-        collector = start_collector(endpoints, args.collector_port)
-        shop = f"{collector.url}/shop/?api={api.url}"
-        step(f"your own clicks: the demo shop {shop} (HTTP collector {collector.url}/events, "
-             f"tracker {collector.url}/augury.js)")  # fmt: skip
 
         keys = Keys(settings.key_prefix)
         conn = redis.Redis.from_url(endpoints.redis_url, decode_responses=True)
@@ -389,6 +385,11 @@ def main(argv: list[str] | None = None) -> int:
         step(f"4/6 starting the Flink job (Kinesis -> Redis); log: {run_dir / 'flink.log'}")
         job = FlinkJob(run_dir, endpoints.redis_url, cfg.localstack_url, jobs_dir=cfg.jobs_dir)
         probes = wait_until_reading(endpoints, conn, keys, job)
+        # Only now: the job skips what arrived before it started reading.
+        collector = start_collector(endpoints, args.collector_port)
+        shop = f"{collector.url}/shop/"
+        step(f"your own clicks: the demo shop {shop} (HTTP collector {collector.url}/events, "
+             f"tracker {collector.url}/augury.js)")  # fmt: skip
         step(f"5/6 starting the generator at {args.rate:g} events/s: now, then on the deployed "
              f"EventBridge schedule; log: {run_dir / 'generator.log'}")  # fmt: skip
         gen = Generator(run_dir, args.rate, jobs_dir=cfg.jobs_dir)

@@ -26,7 +26,7 @@
  *   debug              data-debug                 log what happens to the console
  *
  * API (window.augury): track(name, props), identify(userId or null), flush() -> Promise,
- * push([method, ...args]). An event name is lowercased, each character outside [a-z0-9_]
+ * ids() -> {userId, deviceId, sessionId} (what the events carry), push([method, ...args]). An event name is lowercased, each character outside [a-z0-9_]
  * becomes "_", and it is cut to 64 characters: track("Add to cart!") sends "add_to_cart_".
  * Page views ("page_view") are sent on load and whenever the SPA changes pathname + search
  * (history.pushState / replaceState / popstate). Plain ES2017, no dependencies; nothing it
@@ -215,6 +215,7 @@
       set(ls, "user", user);
     });
     // After a send in flight, send again: what was queued meanwhile is in the promise too.
+    api.ids = guard(() => ({ userId: user || "anon-" + device, deviceId: device, sessionId: session }));
     api.flush = guard(() => { adopt(); return (running || none()).then(() => flush(true)); });
 
     adopt();
