@@ -79,6 +79,7 @@ def build(app: App, cfg: StageConfig) -> list[Stack]:
             generator=ingest.generator,
             application=processing.application if processing else None,
             cache=processing.cache_metrics if processing else None,
+            collector=collector.api,
         ),
         env=env,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -45,6 +46,7 @@ class ObservabilityProps:
     generator: lambda_.IFunction | None = None
     application: flink.IApplication | None = None
     cache: CacheMetrics | None = None
+    collector: apigw.RestApi | None = None
 
 
 class ObservabilityStack(Stack):
@@ -107,6 +109,8 @@ class ObservabilityStack(Stack):
             default_interval=Duration.hours(3),
         )
         self._ingest(props)
+        if props.collector is not None:
+            self._collector(props.collector)
         self._storage(props)
         self._processing(props)
 
@@ -177,6 +181,37 @@ class ObservabilityStack(Stack):
                     width=12,
                 )
             )
+
+    def _collector(self, api: apigw.RestApi) -> None:
+        server_errors = api.metric_server_error(statistic="Sum", period=PERIOD)
+        self._alarm(
+            "CollectorServerErrors",
+            server_errors,
+            0,
+            "The HTTP collector answers 5XX: Kinesis refuses its calls (throttling, an outage); "
+            "clients resend, but check the stream's capacity",
+        )
+        self.dashboard.add_widgets(
+            cw.TextWidget(markdown="## Collector: API Gateway into Kinesis", width=24, height=1),
+            cw.GraphWidget(
+                title="Collector requests, 4XX, 5XX",
+                left=[
+                    api.metric_count(statistic="Sum", period=PERIOD),
+                    api.metric_client_error(statistic="Sum", period=PERIOD),
+                    server_errors,
+                ],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title="Collector latency (ms)",
+                left=[
+                    api.metric_latency(statistic="p50", period=PERIOD),
+                    api.metric_latency(statistic="p99", period=PERIOD),
+                    api.metric_integration_latency(statistic="p99", period=PERIOD),
+                ],
+                width=12,
+            ),
+        )
 
     def _storage(self, props: ObservabilityProps) -> None:
         freshness = props.delivery.metric(

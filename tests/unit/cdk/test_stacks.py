@@ -348,6 +348,8 @@ def test_dashboard_covers_every_part_of_the_pipeline(aws: Templates) -> None:
         "Late",
         "EngineCPUUtilization",
         "BytesUsedForCache",
+        "5XXError",
+        "IntegrationLatency",
     ):
         assert metric in body, metric
 
@@ -363,6 +365,7 @@ def test_alarms_notify_an_encrypted_topic(aws: Templates) -> None:
         "downtime",
         "numberOfFailedCheckpoints",
         "BytesUsedForCache",
+        "5XXError",
     }
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"], "alarm without an action"
