@@ -25,6 +25,7 @@ locally it is ``python -m collector``. Both are built from this module:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -70,11 +71,12 @@ def _property_schema(rule: FieldRule) -> dict[str, Any]:
     schema["minLength"] = rule.min_len
     if rule.max_len is not None:
         schema["maxLength"] = rule.max_len
-    pattern = rule.pattern
+    # A schema pattern is searched for (ECMA 262); "$" would also match before a final line
+    # break (Java, Python), so the end is "nothing follows" instead.
     if rule.starts_with is not None:
-        pattern = f"{json.dumps(rule.starts_with)[1:-1]}.*"
-    if pattern is not None:
-        schema["pattern"] = f"^(?:{pattern})$"
+        schema["pattern"] = "^" + re.escape(rule.starts_with)
+    elif rule.pattern is not None:
+        schema["pattern"] = f"^(?:{rule.pattern})(?![\\s\\S])"
     reason = invalid(rule.name)
     schema["description"] = f"{'required' if rule.required else 'optional'}; else {reason}" + (
         f" ({missing(rule.name)} when absent)" if rule.required else ""
@@ -126,9 +128,37 @@ def localstack_api_url(localstack_url: str, api_id: str) -> str:
     return f"{localstack_url.rstrip('/')}/restapis/{api_id}/{STAGE}/_user_request_"
 
 
-def event_json(event: Mapping[str, Any]) -> str:
-    """An event's JSON as the mapping writes it: compact, members in the order sent."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+class RawNumber:
+    """A JSON number as it was written: re-serialized as is (``1E400`` stays ``1E400``)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"RawNumber({self.text!r})"
+
+
+def parse_event_json(text: str) -> Any:
+    """JSON the contract accepted (``augury.events.json_verdict``), numbers kept as written."""
+    return json.loads(text, parse_int=RawNumber, parse_float=RawNumber)
+
+
+def event_json(value: Any) -> str:
+    """An event's JSON as the mapping writes it.
+
+    Compact, members in the order sent, strings in UTF-8 as sent, numbers as written
+    (``RawNumber``).
+    """
+    if isinstance(value, RawNumber):
+        return value.text
+    if isinstance(value, Mapping):
+        members = (f"{json.dumps(k, ensure_ascii=False)}:{event_json(v)}" for k, v in value.items())
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(event_json(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def record(event_text: str, arrival_ms: int, country: str | None = None) -> bytes:
@@ -150,6 +180,15 @@ def partition_key(event: Mapping[str, Any]) -> str:
 
 
 # --- API Gateway mapping templates (VTL) --------------------------------------------------------
+def json_string_vtl(expression: str) -> str:
+    r"""VTL for the text of a JSON string (between its quotes) holding ``expression``'s value.
+
+    ``$util.escapeJavaScript`` escapes a single quote as ``\'``, which JSON does not allow: it is
+    turned back into a plain quote (an id like ``o'brien`` would otherwise break the request).
+    """
+    return f'$util.escapeJavaScript({expression}).replaceAll("\\\\\'", "\'")'
+
+
 # Velocity has no escape for a double quote inside a string literal: $q holds one.
 _PREAMBLE: Final = """#set($q = '"')
 #set($country = "")
@@ -185,7 +224,9 @@ def single_request_template(stream_name: str, trust_country_header: bool = False
         + _record_vtl("$input.json('$')")
         + "{"
         + f'"StreamName":"{stream_name}",'
-        + '"PartitionKey":"$util.escapeJavaScript($input.path(\'$.user_id\'))",'
+        + '"PartitionKey":"'
+        + json_string_vtl("$input.path('$.user_id')")
+        + '",'
         + '"Data":"$util.base64Encode($data)"}'
     )
 
@@ -199,7 +240,7 @@ def batch_request_template(stream_name: str, trust_country_header: bool = False)
         + f'"StreamName":"{stream_name}","Records":['
         + f"\n#foreach($e in $input.path('$.{BATCH_FIELD}'))\n"
         + _record_vtl(f'$input.json("$.{BATCH_FIELD}[$foreach.index]")')
-        + '{"PartitionKey":"$util.escapeJavaScript($e.user_id)",'
+        + f'{{"PartitionKey":"{json_string_vtl("$e.user_id")}",'
         + '"Data":"$util.base64Encode($data)"}#if($foreach.hasNext),#end\n'
         + "#end\n]}"
     )
@@ -214,14 +255,14 @@ BATCH_RESPONSE_TEMPLATE: Final = (
     '{"failed":$input.path(\'$.FailedRecordCount\'),"results":[\n'
     "#foreach($r in $input.path('$.Records'))\n"
     '#if($r.ErrorCode){"error_code":"$r.ErrorCode",'
-    '"error_message":"$util.escapeJavaScript($r.ErrorMessage)"}'
+    f'"error_message":"{json_string_vtl("$r.ErrorMessage")}"}}'
     '#else{"sequence_number":"$r.SequenceNumber","shard_id":"$r.ShardId"}#end'
     "#if($foreach.hasNext),#end\n#end\n]}"
 )
 """PutRecords' answer: one result per event, in request order (``error_code``: resend it)."""
 UNAVAILABLE_TEMPLATE: Final = json.dumps({"message": UNAVAILABLE_MESSAGE})
 BAD_REQUEST_TEMPLATE: Final = (
-    '{"message":"$util.escapeJavaScript($context.error.validationErrorString)"}'
+    f'{{"message":"{json_string_vtl("$context.error.validationErrorString")}"}}'
 )
 """API Gateway's answer to a body its model refuses (``validationErrorString`` is its own
 wording; the local collector names the field and the contract's reason)."""

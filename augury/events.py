@@ -298,6 +298,16 @@ def _parse(text: str) -> tuple[str | None, Any]:
     return None, doc
 
 
+def json_verdict(text: str) -> str | None:
+    """None when ``text`` is JSON the contract accepts, else the reason it is not.
+
+    The reason is ``malformed_json`` (the depth and number limits included), ``lone_surrogate``
+    or ``duplicate_key``. The record rules around it (size, UTF-8, one line) and the object and
+    field rules are ``validate``'s.
+    """
+    return _parse(text)[0]
+
+
 def validate(raw: str | bytes, now_ms: int) -> ClickEvent | Invalid:
     """Validate one raw record against the contract, as of ``now_ms`` (its arrival, or now).
 

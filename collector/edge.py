@@ -1,13 +1,13 @@
 """What the collector decides before Kinesis: parse a body, check it against its model.
 
 Pure logic (no I/O). A refused body gets the field it failed on and the contract's reason for
-it (``missing_field:<name>``, ``invalid_field:<name>``, ``malformed_json``, ``not_object``),
-so a developer sees what the job's dead letter would have said.
+it (``missing_field:<name>``, ``invalid_field:<name>``, ``malformed_json``, ``not_object``,
+``lone_surrogate``, ``duplicate_key``, ``invalid_utf8``, ``record_too_large``), so a developer
+sees what the job's dead letter would have said.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -15,8 +15,19 @@ from typing import Any, Final
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError
 
-from augury.collector import BATCH_FIELD, batch_model, event_model
-from augury.events import FIELDS, MALFORMED_JSON, NOT_OBJECT, REQUIRED, invalid, missing
+from augury.collector import BATCH_FIELD, batch_model, event_model, parse_event_json
+from augury.events import (
+    FIELDS,
+    INVALID_UTF8,
+    MALFORMED_JSON,
+    MAX_RECORD_BYTES,
+    NOT_OBJECT,
+    RECORD_TOO_LARGE,
+    REQUIRED,
+    invalid,
+    json_verdict,
+    missing,
+)
 
 INVALID_BATCH: Final = "invalid_batch"
 """A batch body that is not ``{"events": [...]}`` with 1..``MAX_BATCH_EVENTS`` events."""
@@ -45,16 +56,28 @@ class Refusal:
         return body
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
 def parse(body: bytes) -> Any | Refusal:
-    """The body's JSON value, or a ``malformed_json`` refusal."""
+    """The body's JSON value (numbers as written), or why the contract refuses it.
+
+    The reasons are the contract's: ``invalid_utf8``, ``malformed_json``, ``lone_surrogate``,
+    ``duplicate_key`` (the job would dead-letter the record for the same reason).
+    """
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return Refusal(MALFORMED_JSON)
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return Refusal(INVALID_UTF8)
+    reason = json_verdict(text)
+    if reason is not None:
+        return Refusal(reason)
+    return parse_event_json(text)
+
+
+def oversized(records: list[bytes], batch: bool) -> Refusal | None:
+    """A refusal when a stamped record is over Kinesis's record limit (``record_too_large``)."""
+    for i, data in enumerate(records):
+        if len(data) > MAX_RECORD_BYTES:
+            return Refusal(RECORD_TOO_LARGE, where=f"{BATCH_FIELD}[{i}]" if batch else "")
+    return None
 
 
 def _event_refusal(doc: Any, errors: list[ValidationError], where: str) -> Refusal:

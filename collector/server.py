@@ -35,7 +35,7 @@ from augury.collector import (
     record,
 )
 from augury.endpoints import Endpoints
-from collector.edge import Refusal, check_batch, check_event, events_of, parse
+from collector.edge import Refusal, check_batch, check_event, events_of, oversized, parse
 
 TRACKER_DIR: Final = Path(__file__).resolve().parents[1] / "tracker"
 STATIC: Final = {"/augury.js": TRACKER_DIR / "augury.js"}
@@ -118,11 +118,34 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         arrival_ms = time.time_ns() // 1_000_000  # $context.requestTimeEpoch
+        if not self.server.admit():
+            self.close_connection = True
+            self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"message": "the collector is stopping"})
+            return
+        try:
+            self._post(arrival_ms)
+        except Exception as exc:  # a bug must still answer (and be seen), never drop the socket
+            self.close_connection = True
+            sys.stderr.write(f"[collector] error: {exc!r}\n")
+            self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "collector error"})
+        finally:
+            self.server.leave()
+
+    def _post(self, arrival_ms: int) -> None:
         path = self.path.split("?", 1)[0]
         if path not in (EVENTS_PATH, BATCH_PATH):
             self._json(HTTPStatus.NOT_FOUND, {"message": f"no such path: {path}"})
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True
+            self._json(HTTPStatus.LENGTH_REQUIRED, {"message": "send a Content-Length"})
+            return
+        raw_length = (self.headers.get("Content-Length") or "0").strip()
+        if not raw_length.isdigit():
+            self.close_connection = True
+            self._json(HTTPStatus.BAD_REQUEST, {"message": "bad Content-Length"})
+            return
+        length = int(raw_length)
         if length > MAX_BODY_BYTES:
             self.close_connection = True
             if length <= 2 * MAX_BODY_BYTES:  # read it, so the client sees the answer
@@ -153,11 +176,16 @@ class _Handler(BaseHTTPRequestHandler):
         if refusal is not None:
             self._refuse(refusal)
             return
+        data = record(event_json(doc), arrival_ms)
+        refusal = oversized([data], batch=False)
+        if refusal is not None:
+            self._refuse(refusal)
+            return
         try:
             r = self.server.kinesis().put_record(
                 StreamName=self.server.config.stream_name,
                 PartitionKey=partition_key(doc),
-                Data=record(event_json(doc), arrival_ms),
+                Data=data,
             )
         except (ClientError, BotoCoreError):
             self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"message": UNAVAILABLE_MESSAGE})
@@ -170,10 +198,13 @@ class _Handler(BaseHTTPRequestHandler):
         if refusal is not None:
             self._refuse(refusal)
             return
-        records = [
-            {"PartitionKey": partition_key(e), "Data": record(event_json(e), arrival_ms)}
-            for e in events_of(doc)
-        ]
+        events = events_of(doc)
+        datas = [record(event_json(e), arrival_ms) for e in events]
+        refusal = oversized(datas, batch=True)
+        if refusal is not None:
+            self._refuse(refusal)
+            return
+        records = [{"PartitionKey": partition_key(e), "Data": d} for e, d in zip(events, datas, strict=True)]
         try:
             r = self.server.kinesis().put_records(
                 StreamName=self.server.config.stream_name, Records=records
@@ -195,7 +226,9 @@ class CollectorServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], config: CollectorConfig) -> None:
         self.config = config
         self._local = threading.local()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._in_flight = 0
+        self._closing = False
         self.accepted = 0
         """Events stored in Kinesis so far (the demo adds them to what it must account for)."""
         super().__init__(address, _Handler)
@@ -204,6 +237,30 @@ class CollectorServer(ThreadingHTTPServer):
         """Add ``stored`` events to ``accepted``."""
         with self._lock:
             self.accepted += stored
+
+    def admit(self) -> bool:
+        """Start serving a POST; False once ``close`` began (it then stores nothing)."""
+        with self._lock:
+            if self._closing:
+                return False
+            self._in_flight += 1
+            return True
+
+    def leave(self) -> None:
+        """A POST admitted by ``admit`` has been answered."""
+        with self._lock:
+            self._in_flight -= 1
+            self._lock.notify_all()
+
+    def close(self, timeout_s: float = 30) -> int:
+        """Refuse new POSTs (also on open keep-alive connections), wait for those in flight.
+
+        Returns ``accepted``, final from then on.
+        """
+        with self._lock:
+            self._closing = True
+            self._lock.wait_for(lambda: self._in_flight == 0, timeout=timeout_s)
+            return self.accepted
 
     def kinesis(self) -> Any:
         """The Kinesis client of the calling thread (boto3 clients are per thread here)."""
@@ -233,9 +290,11 @@ class BackgroundCollector:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def stop(self) -> None:
-        """Stop serving and close the socket (again: nothing)."""
+    def stop(self) -> int:
+        """Stop storing and serving, close the socket; returns the events stored, final."""
+        accepted = self.server.close()
         if self.thread.is_alive():
             self.server.shutdown()
             self.server.server_close()
             self.thread.join()
+        return accepted

@@ -410,8 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         step("stopping the generator (its current minute of traffic finishes first) and the "
              "collector")  # fmt: skip
         gen.finish()
-        collector.stop()  # what it stored is counted; later clicks would not be
-        collected = collector.server.accepted
+        collected = collector.stop()  # final: later clicks are answered 503, not stored
         # Windows close by traffic only up to its last event's time, not the clock's: a window
         # due after that is closed by the marker (and judged from the marker's send time).
         traffic_end_ms = gen.progress().traffic_end_ms or int(time.time() * 1000)

@@ -77,8 +77,9 @@ class CollectorStack(Stack):
             rest_api_name=f"{cfg.prefix}{c.API_NAME_SUFFIX}",
             description="Augury click collector: POST /events, POST /events/batch -> Kinesis",
             endpoint_types=[apigw.EndpointType.EDGE if edge else apigw.EndpointType.REGIONAL],
+            # API Gateway's logging role is one per account and region, shared by every API:
+            # kept when this stack goes (the CDK's default, RETAIN).
             cloud_watch_role=not cfg.local,
-            cloud_watch_role_removal_policy=None if cfg.local else RemovalPolicy.DESTROY,
             deploy_options=apigw.StageOptions(
                 stage_name=c.STAGE,
                 throttling_rate_limit=cfg.collector_rate_limit,
@@ -140,16 +141,25 @@ class CollectorStack(Stack):
             batch, "PutRecords", c.batch_request_template(stream_name, edge),
             c.BATCH_RESPONSE_TEMPLATE, batch_model, validator, origins,
         )  # fmt: skip
-        static_origin = {"Access-Control-Allow-Origin": f"'{origins[0]}'"} if (
-            len(origins) == 1 or "*" in origins
-        ) else {}  # fmt: skip
+        # API Gateway's own answers (a refused body, throttling, WAF, errors) must be readable
+        # by the page too, or a browser sees a network error instead of a 400 or a 429. With
+        # several origins the request's Origin is echoed (no credentials are ever allowed).
+        allow_origin = (
+            f"'{origins[0]}'"
+            if len(origins) == 1 or "*" in origins
+            else "method.request.header.Origin"
+        )
+        cors = {"Access-Control-Allow-Origin": allow_origin}
         self.api.add_gateway_response(
             "BadBody",
             type=apigw.ResponseType.BAD_REQUEST_BODY,
             status_code="400",
-            templates={"application/json": cors_vtl(origins) + c.BAD_REQUEST_TEMPLATE},
-            response_headers=static_origin,
+            templates={"application/json": c.BAD_REQUEST_TEMPLATE},
+            response_headers=cors,
         )
+        for name, kind in (("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+                           ("Default5xx", apigw.ResponseType.DEFAULT_5_XX)):  # fmt: skip
+            self.api.add_gateway_response(name, type=kind, response_headers=cors)
         if cfg.collector_waf_rate_limit and not cfg.local:
             self._web_acl(cfg)
         self._acknowledge(cfg)
@@ -188,6 +198,10 @@ class CollectorStack(Stack):
             options=apigw.IntegrationOptions(
                 credentials_role=self.role,
                 passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+                # Kinesis's JSON protocol: the service refuses a call without it.
+                request_parameters={
+                    "integration.request.header.Content-Type": "'application/x-amz-json-1.1'"
+                },
                 request_templates={t: request_template for t in c.CONTENT_TYPES},
                 integration_responses=[
                     apigw.IntegrationResponse(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -67,17 +68,23 @@ def demo(platform_up: Any) -> dict[str, Any]:
     assert proc.stderr is not None and proc.stdout is not None
     lines: list[str] = []
     shop = ""
-    for line in proc.stderr:  # progress, until the demo says where its shop is
-        lines.append(line)
-        if match := re.search(r"the demo shop (\S+)", line):
-            shop = match.group(1)
-            break
-    ids = _shop_visit(shop) if shop else {}
-    err = threading.Thread(target=lambda: lines.extend(proc.stderr or []), daemon=True)
-    err.start()
-    out = proc.stdout.read()
-    proc.wait(timeout=900)
-    err.join(timeout=10)
+    try:
+        for line in proc.stderr:  # progress, until the demo says where its shop is
+            lines.append(line)
+            if match := re.search(r"the demo shop (\S+)", line):
+                shop = match.group(1)
+                break
+        # Keep reading its progress while the browser clicks (a full pipe would stall it).
+        err = threading.Thread(target=lambda: lines.extend(proc.stderr or []), daemon=True)
+        err.start()
+        ids = _shop_visit(shop) if shop else {}
+        out = proc.stdout.read()
+        proc.wait(timeout=900)
+        err.join(timeout=10)
+    finally:
+        if proc.poll() is None:  # a failed visit: stop the demo (it stops its children)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=120)
     stderr = "".join(lines)
     assert shop, stderr[-4000:]
     assert out, stderr[-4000:]

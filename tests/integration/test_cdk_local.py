@@ -139,8 +139,10 @@ def test_localstack_runs_the_collector_api_and_its_mapping_templates(
         for s in shards
     }
     marker = uuid.uuid4().hex
-    single = {**GOOD, "event_id": f"{marker}-0", "props": {"n": 1, "é": "ü"}}
-    batch = [{**GOOD, "event_id": f"{marker}-{n}", "user_id": f"user-{n}"} for n in (1, 2, 3)]
+    single = {**GOOD, "event_id": f"{marker}-0", "user_id": "d'arc", "props": {"n": 1, "é": "ü"}}
+    # Ids a JSON template must escape (escapeJavaScript alone writes \' for a single quote).
+    ids = ("o'brien", 'say "hi" \\ back', "é/ü</script>")
+    batch = [{**GOOD, "event_id": f"{marker}-{n}", "user_id": uid} for n, uid in enumerate(ids, 1)]
     before = time.time_ns() // 1_000_000
     status, answer = _post(url + c.EVENTS_PATH, json.dumps(single).encode())
     assert status == 200 and answer["failed"] == 0 and answer["results"][0]["sequence_number"]

@@ -19,7 +19,7 @@ import pytest
 
 from augury import collector as c
 from augury import events
-from collector.server import CollectorConfig, CollectorServer, make_server
+from collector.server import BackgroundCollector, CollectorConfig, CollectorServer, make_server
 from localplatform.config import PlatformConfig
 from tests.contract_corpus import GOOD
 from tests.flink.runs import kinesis_stream
@@ -93,9 +93,20 @@ def test_each_kind_of_invalid_body_is_refused_with_the_contracts_reason(
         assert status == 400, name
         assert answer["reason"] == expected.reason, name
         assert answer["field"] == expected.reason.split(":", 1)[1], name
-    for body, reason in ((b"{", "malformed_json"), (b"[1]", "not_object"), (b"", "malformed_json")):
+    for body, reason in (
+        (b"{", "malformed_json"), (b"[1]", "not_object"), (b"", "malformed_json"),
+        (b"\xff", "invalid_utf8"), (b'{"event_id":"\\ud83d"}', "lone_surrogate"),
+        (json.dumps(GOOD)[:-1].encode() + b',"user_id":"u2"}', "duplicate_key"),
+    ):  # fmt: skip
         status, answer, _ = _post(url, body)
-        assert (status, answer["reason"]) == (400, reason)
+        assert (status, answer["reason"]) == (400, reason), body
+    huge = {**GOOD, "props": {"blob": "x" * events.MAX_RECORD_BYTES}}
+    status, answer, _ = _post(url, json.dumps(huge).encode())
+    assert (status, answer["reason"]) == (400, events.RECORD_TOO_LARGE)
+    status, answer, _ = _post(
+        server.url + c.BATCH_PATH, json.dumps({"events": [GOOD, huge]}).encode()
+    )
+    assert (status, answer["reason"], answer["at"]) == (400, events.RECORD_TOO_LARGE, "events[1]")
     for stamp in events.STAMPED_FIELDS:
         status, answer, _ = _post(url, json.dumps({**GOOD, stamp: "BE"}).encode())
         assert (status, answer["reason"]) == (400, events.invalid(stamp))
@@ -186,6 +197,36 @@ def test_other_content_types_sizes_and_paths(server: CollectorServer) -> None:
     too_big = b" " * (c.MAX_BODY_BYTES + 1)
     assert _post(server.url + c.BATCH_PATH, too_big)[0] == 413
     assert _post(server.url + "/nope", body)[0] == 404
+
+
+def test_bad_content_lengths_get_an_answer(server: CollectorServer) -> None:
+    for headers, status in (({"Content-Length": "x"}, 400), ({"Content-Length": "-5"}, 400),
+                            ({"Transfer-Encoding": "chunked"}, 411)):  # fmt: skip
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+        conn.putrequest("POST", c.EVENTS_PATH)
+        conn.putheader("Content-Type", "application/json")
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.endheaders()
+        assert conn.getresponse().status == status, headers
+        conn.close()
+
+
+def test_a_stopped_collector_stores_nothing_more_even_on_an_open_connection(
+    platform_up: PlatformConfig, stream: str
+) -> None:
+    """The demo reads the count when it stops the collector: it must be final."""
+    collector = BackgroundCollector(CollectorConfig(stream, platform_up.endpoints))
+    conn = http.client.HTTPConnection("127.0.0.1", collector.server.server_address[1], timeout=10)
+    body = json.dumps(GOOD).encode()
+    conn.request("POST", c.EVENTS_PATH, body, {"Content-Type": "application/json"})
+    first = conn.getresponse()
+    first.read()
+    assert first.status == 200 and first.getheader("Connection") != "close"  # kept alive
+    assert collector.stop() == 1
+    conn.request("POST", c.EVENTS_PATH, body, {"Content-Type": "application/json"})
+    assert conn.getresponse().status == 503
+    assert collector.server.accepted == 1
 
 
 def test_kinesis_refusing_the_call_is_a_503_to_resend(platform_up: PlatformConfig) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from augury import collector as c
 from augury import events
@@ -68,9 +70,10 @@ def test_each_field_breach_is_refused_with_the_contracts_reason(
 
 @pytest.mark.parametrize(
     ("body", "reason"),
-    [(b"{", events.MALFORMED_JSON), (b"NaN", events.MALFORMED_JSON),
-     (b"\xff", events.MALFORMED_JSON), (b"[1]", events.NOT_OBJECT), (b'"x"', events.NOT_OBJECT),
-     (b"null", events.NOT_OBJECT)],
+    [(b"{", events.MALFORMED_JSON), (b"NaN", events.MALFORMED_JSON), (b"", events.MALFORMED_JSON),
+     (b"\xff", events.INVALID_UTF8), (b"[1]", events.NOT_OBJECT), (b'"x"', events.NOT_OBJECT),
+     (b"null", events.NOT_OBJECT), (b'{"a":"\\ud83d"}', events.LONE_SURROGATE),
+     (b'{"a":1,"a":2}', events.DUPLICATE_KEY), (b"[" * 40 + b"]" * 40, events.MALFORMED_JSON)],
 )  # fmt: skip
 def test_bodies_that_are_no_event_object(body: bytes, reason: str) -> None:
     doc = parse(body)
@@ -109,6 +112,31 @@ def _documented_examples() -> list[dict[str, str]]:
         fields = dict(line.split(":", 1) for line in block.splitlines() if line.strip())
         examples.append({k.strip(): v.strip() for k, v in fields.items()})
     return examples
+
+
+def test_numbers_and_strings_are_written_as_sent() -> None:
+    body = '{"a": 1E400, "b": [1, 2.50, -0], "c": "é\\u00e9 \\"q\\" </x>", "t": true, "n": null}'
+    doc = parse(body.encode())
+    assert c.event_json(doc) == '{"a":1E400,"b":[1,2.50,-0],"c":"éé \\"q\\" </x>","t":true,"n":null}'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([r for r in events.FIELDS if r.name not in events.STAMPED_FIELDS]),
+       st.one_of(st.text(max_size=80), st.from_regex(events.TIMESTAMP_PATTERN, fullmatch=True),
+                 st.from_regex(r"[a-z0-9_]{1,64}\n?", fullmatch=True),
+                 st.from_regex(r"[A-Z]{2}[\n\u2028]?", fullmatch=True),
+                 st.from_regex(r"/[^\n]{0,20}\n?[^\n]{0,5}", fullmatch=True)))  # fmt: skip
+def test_the_model_accepts_a_field_value_exactly_when_the_contract_does(
+    rule: events.FieldRule, value: str
+) -> None:
+    """A schema pattern is searched for, and "$" matches before a final newline: the model's
+    patterns must say "nothing follows" instead (and the timestamp's calendar check is the
+    contract's alone, so only its pattern is compared)."""
+    doc = {**GOOD, rule.name: value}
+    contract_ok = value != "" and rule.accepts(value) if rule.required else rule.accepts(value)
+    if rule.name == events.TIMESTAMP_FIELD:
+        contract_ok = value != "" and re.fullmatch(rule.pattern or "", value) is not None
+    assert (check_event(doc) is None) == contract_ok, (rule.name, value)
 
 
 def test_the_mapping_gives_the_documented_records_byte_for_byte() -> None:

@@ -42,6 +42,9 @@ def test_two_post_methods_call_kinesis_directly_with_no_lambda(aws: Templates) -
         assert integration["IntegrationHttpMethod"] == "POST"
         assert f":kinesis:action/{action}" in json.dumps(integration["Uri"])
         assert integration["PassthroughBehavior"] == "NEVER"
+        assert integration["RequestParameters"] == {
+            "integration.request.header.Content-Type": "'application/x-amz-json-1.1'"
+        }
         assert set(integration["RequestTemplates"]) == set(c.CONTENT_TYPES)
         codes = {r["StatusCode"]: r.get("SelectionPattern") for r in
                  integration["IntegrationResponses"]}  # fmt: skip
@@ -137,9 +140,34 @@ def test_local_mode_deploys_the_same_api_without_the_aws_only_parts(local: Templ
     t.resource_count_is("AWS::ApiGateway::Model", 2)
 
 
-def test_gateway_response_for_refused_bodies(aws: Templates) -> None:
-    t = aws["Collector"]
-    response = next(iter(t.find_resources("AWS::ApiGateway::GatewayResponse").values()))
-    p = response["Properties"]
-    assert p["ResponseType"] == "BAD_REQUEST_BODY" and p["StatusCode"] == "400"
-    assert p["ResponseTemplates"]["application/json"] == c.BAD_REQUEST_TEMPLATE
+def _gateway_responses(t: Template) -> dict[str, dict[str, Any]]:
+    found = t.find_resources("AWS::ApiGateway::GatewayResponse").values()
+    return {r["Properties"]["ResponseType"]: r["Properties"] for r in found}
+
+
+def test_gateway_responses_are_readable_cross_origin(aws: Templates) -> None:
+    responses = _gateway_responses(aws["Collector"])
+    assert set(responses) == {"BAD_REQUEST_BODY", "DEFAULT_4XX", "DEFAULT_5XX"}
+    bad = responses["BAD_REQUEST_BODY"]
+    assert bad["StatusCode"] == "400"
+    assert bad["ResponseTemplates"]["application/json"] == c.BAD_REQUEST_TEMPLATE
+    for r in responses.values():
+        assert r["ResponseParameters"] == {
+            "gatewayresponse.header.Access-Control-Allow-Origin": "'*'"
+        }
+
+
+def test_with_several_origins_gateway_responses_echo_the_origin(
+    aws_replication_group: Templates,
+) -> None:
+    for r in _gateway_responses(aws_replication_group["Collector"]).values():
+        assert r["ResponseParameters"] == {
+            "gatewayresponse.header.Access-Control-Allow-Origin": "method.request.header.Origin"
+        }
+
+
+def test_the_accounts_logging_role_outlives_the_stack(aws: Templates) -> None:
+    """API Gateway's CloudWatch role is one per account and region, shared by every API."""
+    roles = aws["Collector"].find_resources("AWS::IAM::Role")
+    cw = next(r for k, r in roles.items() if "CloudWatchRole" in k)
+    assert cw["DeletionPolicy"] == "Retain"
