@@ -204,7 +204,8 @@ class _Handler(BaseHTTPRequestHandler):
         if refusal is not None:
             self._refuse(refusal)
             return
-        records = [{"PartitionKey": partition_key(e), "Data": d} for e, d in zip(events, datas, strict=True)]
+        pairs = zip(events, datas, strict=True)
+        records = [{"PartitionKey": partition_key(e), "Data": d} for e, d in pairs]
         try:
             r = self.server.kinesis().put_records(
                 StreamName=self.server.config.stream_name, Records=records
