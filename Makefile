@@ -18,7 +18,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 PLATFORM := $(PY) -m localplatform
 
 .PHONY: help venv install up down status logs demo screenshots api openapi notebook notebook-run dashboard-png generate flink-jar flink-zip stream replay synth deploy-local \
-	destroy-local cdk-cli test test-unit lint bench clean
+	destroy-local cdk-cli test test-unit lint bench load clean
 
 help: ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -133,6 +133,9 @@ test-unit: venv flink-zip ## Only the tests that need no server (the CDK synth n
 bench: venv flink-jar ## Run the benchmarks; results in bench/results/ (JSON and Markdown)
 	@$(PLATFORM) up
 	@$(PY) -m bench
+
+load: venv ## Paced HTTP load on the local collector, every event counted in Kinesis (RATE=req/s DURATION=s BATCH=n URL=)
+	@$(PY) -m bench.load --rate $(or $(RATE),20) --duration $(or $(DURATION),30) $(if $(BATCH),--batch $(BATCH)) $(if $(URL),--url $(URL)) $(ARGS)
 
 clean: ## Remove build outputs (keeps .local tools and state; `make down` first)
 	rm -rf cdk.out flink_app/target .pytest_cache .mypy_cache .ruff_cache

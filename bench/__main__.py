@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from bench import (
     clickgen,
+    collector,
     firehose_start,
     flink_replay,
     freshness,
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[], harness.BenchResult]] = {
     "read_api": read_api.run,
     "redis_soak": redis_soak.run,
     "firehose_start": firehose_start.run,
+    "collector": collector.run,
 }
 
 
