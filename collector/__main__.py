@@ -13,6 +13,7 @@ import sys
 
 from augury import env as env_names
 from augury.collector import LOCAL_PORT
+from augury.serving import serve_until_interrupted
 from augury.resources import DEFAULT_STREAM_NAME
 
 
@@ -52,13 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[collector] {server.url} -> Kinesis stream {args.stream} at "
           f"{endpoints.localstack_url}; tracker {server.url}/augury.js, shop "
           f"{server.url}/shop/; Ctrl-C stops", file=sys.stderr)  # fmt: skip
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_interrupted(server)
 
 
 if __name__ == "__main__":

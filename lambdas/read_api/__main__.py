@@ -11,6 +11,7 @@ import os
 import sys
 
 from augury import env as env_names
+from augury.serving import serve_until_interrupted
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,13 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[read-api] serving {cfg.redis_url} ({cfg.pipeline.window_s} s windows under "
           f"{cfg.pipeline.key_prefix}) at {base} (dashboard {base}/dashboard/, "
           f"OpenAPI {base}/openapi.json); Ctrl-C stops", file=sys.stderr)  # fmt: skip
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_interrupted(server)
 
 
 if __name__ == "__main__":
