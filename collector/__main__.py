@@ -13,8 +13,8 @@ import sys
 
 from augury import env as env_names
 from augury.collector import LOCAL_PORT
-from augury.serving import serve_until_interrupted
 from augury.resources import DEFAULT_STREAM_NAME
+from augury.serving import serve_until_interrupted
 
 
 def main(argv: list[str] | None = None) -> int:
