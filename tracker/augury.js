@@ -36,6 +36,12 @@
   "use strict";
   const w = window, d = document, n = navigator, P = "augury:", VERSION = "1.0.0";
   const MAX_QUEUE = 1000, MAX_EVENT = 16384, MAX_BEACON = 61440, MAX_BACKOFF = 6e4;
+  // A beaconed event stays queued and is resent by fetch, whose answer is read (a beacon's is
+  // not); if the beacon did arrive, the job drops the copy by event_id, but it remembers an id
+  // for 10 minutes only (its dedupe horizon). So an event beaconed longer ago than this is
+  // dropped, not resent: it most probably arrived, and if not it is lost. Half the horizon: the
+  // other half covers the resend's back-off (up to 60 s) and the records' way to the job.
+  const BEACON_RESEND_MS = 5 * 6e4;
   const pre = Array.isArray(w.augury) ? w.augury : [];
   if (w.augury && w.augury.version) return; // loaded twice: the first one runs
   const warn = (...a) => { try { console.warn("[augury]", ...a); } catch (e) { /* no console */ } };
@@ -97,10 +103,16 @@
     };
 
     // The queue: this page's events not yet stored by the collector, persisted under a key of
-    // its own (pages in other tabs write theirs), with the time it was last written.
+    // its own (pages in other tabs write theirs), with the time it was last written and, in b,
+    // when a beacon carried each event that one did (event_id -> ms).
     const key = "q:" + uuid();
-    let q = [], closed = false; // closed: the page is hidden for good (t: 0, adopt at once)
-    const save = () => set(ls, key, q.length ? JSON.stringify({ t: closed ? 0 : Date.now(), q }) : null);
+    let q = [], b = {}, closed = false; // closed: the page is hidden for good (t: 0, adopt at once)
+    const save = () => {
+      const marks = {};
+      for (const e of q) if (b[e.event_id]) marks[e.event_id] = b[e.event_id];
+      b = marks;
+      set(ls, key, q.length ? JSON.stringify({ t: closed ? 0 : Date.now(), q, b }) : null);
+    };
     const remove = (ids) => { q = q.filter((e) => !ids.has(e.event_id)); save(); };
     const cap = () => {
       if (q.length > MAX_QUEUE) warn("queue full, dropped", q.splice(0, q.length - MAX_QUEUE).length);
@@ -116,6 +128,7 @@
           ls.removeItem(k);
           const have = new Set(q.map((e) => e.event_id));
           q = v.q.filter((e) => !have.has(e.event_id)).concat(q);
+          for (const id in v.b || {}) b[id] = Math.min(v.b[id], b[id] || Infinity); // the first
         } catch (e) { try { ls.removeItem(k); } catch (e2) { /* gone */ } }
       }
       cap();
@@ -139,6 +152,9 @@
 
     let running = null, fails = 0, next = 0, solo = 0;
     const send = async (force) => {
+      const old = Date.now() - BEACON_RESEND_MS;
+      const gone = new Set(q.filter((e) => b[e.event_id] < old).map((e) => e.event_id));
+      if (gone.size) { log("beaconed over 5 min ago: not resent", gone); remove(gone); }
       if (!q.length || (!force && Date.now() < next)) return;
       const one = solo > 0, batch = q.slice(0, one ? 1 : batchSize), done = new Set();
       let retry = false;
@@ -173,27 +189,34 @@
     const flush = (force) => running ||
       (running = send(force).catch(warn).then(() => { running = null; }));
 
-    // Page hide: hand the queue to sendBeacon (text/plain: no CORS preflight), in chunks.
+    // Page hidden or left: beacon the events no beacon carried yet, in chunks (text/plain,
+    // exactly: no CORS preflight). They stay queued, marked, until a fetch's answer: the page
+    // resends them when it flushes again, or the next page of the site that adopts the queue.
     const beacon = () => {
-      if (!q.length || !n.sendBeacon) return;
+      if (!n.sendBeacon) return;
       let chunk = [], size = 12, ok = true;
       const post = () => {
         ok = n.sendBeacon(endpoint + "/events/batch",
           new Blob([JSON.stringify({ events: chunk })], { type: "text/plain" }));
         log("beacon", ok, chunk);
-        if (ok) remove(new Set(chunk.map((e) => e.event_id)));
+        const now = Date.now();
+        if (ok) for (const e of chunk) b[e.event_id] = now;
         chunk = [];
         size = 12;
       };
-      for (const e of q.slice()) {
+      for (const e of q) {
+        if (b[e.event_id]) continue;
         const bytes = new Blob([JSON.stringify(e)]).size + 1;
         if (size + bytes > MAX_BEACON || chunk.length === 500) { post(); if (!ok) break; }
         chunk.push(e);
         size += bytes;
       }
       if (ok && chunk.length) post();
+      save();
     };
-    d.addEventListener("visibilitychange", guard(() => d.visibilityState === "hidden" && beacon()));
+    d.addEventListener("visibilitychange", guard(() => {
+      if (d.visibilityState === "hidden") beacon(); else { adopt(); flush(); } // visible again
+    }));
     w.addEventListener("pagehide", guard(() => { closed = true; beacon(); save(); }));
     w.addEventListener("pageshow", guard(() => { closed = false; save(); })); // back from bfcache
 
