@@ -6,6 +6,7 @@ const REFRESH_MS = 5000;
 const MINUTE_MS = 60 * 1000;
 const params = new URLSearchParams(location.search);
 const MINUTES = Math.max(1, Number(params.get("minutes")) || 60);
+const USER = params.get("user");
 const SVG = "http://www.w3.org/2000/svg";
 const DURATION_BUCKETS = [ // [label, min ms (inclusive), max ms (exclusive)]
   ["<10s", 0, 10e3], ["10-30s", 10e3, 30e3], ["30-60s", 30e3, 60e3], ["1-2m", 60e3, 120e3],
@@ -125,15 +126,38 @@ function tiles(totals, health) {
   box.appendChild(fresh);
 }
 
+// ?user=ID: that user's closed sessions (the demo shop links here with its visitor's id).
+function userSessions(list) {
+  const body = document.getElementById("user-sessions");
+  const rows = list.sessions.map((s) => {
+    const tr = document.createElement("tr");
+    tr.dataset.session = s.session_id;
+    const cells = [new Date(s.start_ms).toISOString().slice(11, 19), `${(s.duration_ms / 1000).toFixed(0)} s`,
+      s.events, s.first_event, s.last_event, s.device_id, s.countrycode];
+    for (const c of cells) tr.appendChild(document.createElement("td")).textContent = String(c);
+    return tr;
+  });
+  if (!rows.length) {
+    const tr = document.createElement("tr");
+    const td = tr.appendChild(document.createElement("td"));
+    td.colSpan = 7;
+    td.textContent = "no closed session yet";
+    rows.push(tr);
+  }
+  body.replaceChildren(...rows);
+}
+
 async function refresh() {
   const status = document.getElementById("status");
   const to = Date.now();
   const range = `from=${to - MINUTES * MINUTE_MS}&to=${to}`;
   try {
-    const [win, pages, sess, totals, health] = await Promise.all([
+    const [win, pages, sess, totals, health, mine] = await Promise.all([
       api(`/windows?${range}&limit=1000`), api(`/pages/top?${range}&limit=10&windows=1000`),
       api(`/sessions?${range}&limit=1000`), api("/totals"), api("/health"),
+      USER ? api(`/users/${encodeURIComponent(USER)}/sessions?limit=100`) : null,
     ]);
+    if (mine) userSessions(mine);
     windowMs = win.window_ms;
     for (const node of document.querySelectorAll(".window-size")) node.textContent = windowSize(windowMs);
     lineChart(document.getElementById("per-window"), win.windows, ["events", "users", "sessions"]);
@@ -154,5 +178,9 @@ async function refresh() {
 }
 
 document.getElementById("minutes").textContent = MINUTES;
+if (USER) {
+  document.getElementById("user").hidden = false;
+  document.getElementById("user-name").textContent = USER;
+}
 refresh();
 setInterval(refresh, REFRESH_MS);

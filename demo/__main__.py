@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         probes = wait_until_reading(endpoints, conn, keys, job)
         # Only now: the job skips what arrived before it started reading.
         collector = start_collector(endpoints, args.collector_port)
-        shop = f"{collector.url}/shop/"
+        shop = f"{collector.url}/shop/?api={api.url}"
         step(f"your own clicks: the demo shop {shop} (HTTP collector {collector.url}/events, "
              f"tracker {collector.url}/augury.js)")  # fmt: skip
         step(f"5/6 starting the generator at {args.rate:g} events/s: now, then on the deployed "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -103,3 +104,27 @@ def test_charts_follow_new_results(page: Any, api: Api) -> None:
     sel = f'#per-window circle.point[data-series="events"][data-window="{b + 120_000}"]'
     assert page.locator(sel).get_attribute("data-value") == "99"
     assert page.locator(sel).get_attribute("data-final") == "1"
+
+
+def test_a_users_sessions_with_user_in_the_address(page: Any, api: Api) -> None:
+    """``?user=ID`` (where the demo shop links its visitor) lists that user's sessions."""
+    sessions = read_model.sessions(api.conn, api.data.keys, 0, 2**62, 1000)
+    user = sessions[0].user_id
+    expected = read_model.user_sessions(api.conn, api.data.keys, user)
+    assert expected
+    page.goto(f"{api.url}/dashboard/?user={quote(user, safe='')}")
+    page.wait_for_function(
+        "document.querySelectorAll('#user-sessions tr[data-session]').length > 0"
+    )
+    assert page.locator("#user-name").inner_text() == user
+    rows = page.locator("#user-sessions tr[data-session]")
+    assert [r.get_attribute("data-session") for r in rows.all()] == [s.session_id for s in expected]
+    first = rows.first.locator("td").all_inner_texts()
+    assert first[2:6] == [str(expected[0].events), expected[0].first_event,
+                          expected[0].last_event, expected[0].device_id]  # fmt: skip
+    page.goto(f"{api.url}/dashboard/?user=nobody-at-all")
+    page.wait_for_function(
+        "document.getElementById('user-sessions').innerText.includes('no closed')"
+    )
+    page.goto(api.url + "/dashboard/")
+    assert page.locator("#user").is_hidden()
