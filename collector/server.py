@@ -40,6 +40,7 @@ from collector.edge import Refusal, check_batch, check_event, events_of, oversiz
 TRACKER_DIR: Final = Path(__file__).resolve().parents[1] / "tracker"
 STATIC: Final = {"/augury.js": TRACKER_DIR / "augury.js"}
 SHOP_PATH: Final = "/shop/"
+RECENT_USERS: Final = 20
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ClientError, BotoCoreError):
             self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"message": UNAVAILABLE_MESSAGE})
             return
-        self.server.count(1)
+        self.server.count(1, [partition_key(doc)])
         self._json(HTTPStatus.OK, answer_put(r["SequenceNumber"], r["ShardId"]))
 
     def _put_batch(self, doc: Any, arrival_ms: int) -> None:
@@ -217,7 +218,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.SERVICE_UNAVAILABLE, {"message": UNAVAILABLE_MESSAGE})
             return
         answer = answer_put_records(r)
-        self.server.count(len(records) - answer["failed"])
+        results = zip(events, answer["results"], strict=True)
+        stored = [partition_key(e) for e, res in results if "sequence_number" in res]
+        self.server.count(len(stored), stored)
         self._json(HTTPStatus.OK, answer)
 
 
@@ -235,12 +238,23 @@ class CollectorServer(ThreadingHTTPServer):
         self._closing = False
         self.accepted = 0
         """Events stored in Kinesis so far (the demo adds them to what it must account for)."""
+        self._users: dict[str, None] = {}
         super().__init__(address, _Handler)
 
-    def count(self, stored: int) -> None:
-        """Add ``stored`` events to ``accepted``."""
+    def count(self, stored: int, users: Sequence[str] = ()) -> None:
+        """Add ``stored`` events to ``accepted``; remember their users (the newest few)."""
         with self._lock:
             self.accepted += stored
+            for user in users:
+                self._users.pop(user, None)
+                self._users[user] = None
+            while len(self._users) > RECENT_USERS:
+                del self._users[next(iter(self._users))]
+
+    def recent_users(self) -> list[str]:
+        """The users of the newest stored events (at most ``RECENT_USERS``): the demo's view."""
+        with self._lock:
+            return list(self._users)
 
     def admit(self) -> bool:
         """Start serving a POST; False once ``close`` began (it then stores nothing)."""

@@ -255,7 +255,7 @@ def schedule_line(progress: GeneratorProgress, now_ms: int, period_s: int) -> st
 
 def live_view(conn: Any, settings: PipelineSettings, job: FlinkJob, gen: Generator,
               minutes: float | None, dashboard: str, terminal: TextIO,
-              period_s: int) -> None:  # fmt: skip
+              period_s: int, collector: Any = None, shop: str = "") -> None:  # fmt: skip
     """Refresh the terminal view every second until ``minutes`` pass (or forever).
 
     ``period_s`` is the deployed schedule's period (the CDK app's ``schedule_minutes``).
@@ -278,9 +278,12 @@ def live_view(conn: Any, settings: PipelineSettings, job: FlinkJob, gen: Generat
                 header = (
                     f"Augury demo: {progress.produced} events produced by "
                     f"{progress.invocations} finished generator runs; dashboard {dashboard}; "
-                    "Ctrl-C stops\n" + schedule_line(progress, now_ms, period_s)
+                    + (f"demo shop {shop}; " if shop else "")
+                    + "Ctrl-C stops\n"
+                    + schedule_line(progress, now_ms, period_s)
                 )
-                snap = live.snapshot(conn, settings, now_ms)
+                users = collector.server.recent_users() if collector is not None else []
+                snap = live.snapshot(conn, settings, now_ms, users)
                 view.update(live.render(snap, header), refresh=True)
                 time.sleep(1)
     except OSError as exc:  # EIO: the terminal went away before (or without) its SIGHUP
@@ -406,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
             step("6/6 live view")
             period_s = local_runner.schedule_period_s(endpoints) or 60
             live_view(conn, settings, job, gen, minutes, f"{api.url}/dashboard/", terminal,
-                      period_s)  # fmt: skip
+                      period_s, collector, shop)  # fmt: skip
         step("stopping the generator (its current minute of traffic finishes first) and the "
              "collector")  # fmt: skip
         gen.finish()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ WINDOW_ROW = re.compile(r"\d\d:\d\d\S*\s+\S\s+(early|final)\s+\S\s+[1-9]")
 """A row of the windows table, with events, as it reads on the screen (tests, screenshots)."""
 RECENT_WINDOWS = 5
 RECENT_SESSIONS = 8
+SHOP_SESSIONS = 5
 
 
 @dataclass
@@ -32,6 +34,10 @@ class Snapshot:
     top_pages: dict[int, list[PageCount]] = field(default_factory=dict)
     sessions: list[Session] = field(default_factory=list)
     totals: Totals = field(default_factory=Totals)
+    shop_users: int = 0
+    """Users whose clicks came through the HTTP collector (the demo shop)."""
+    shop_sessions: list[Session] = field(default_factory=list)
+    """Their closed sessions, newest first."""
 
     @property
     def freshness_s(self) -> float | None:
@@ -40,11 +46,19 @@ class Snapshot:
         return (self.taken_ms - max(stamps)) / 1000 if stamps else None
 
 
-def snapshot(conn: Any, settings: PipelineSettings, now_ms: int | None = None) -> Snapshot:
-    """Read the newest windows with their top pages, the newest sessions and the totals."""
+def snapshot(conn: Any, settings: PipelineSettings, now_ms: int | None = None,
+             shop_users: Sequence[str] = ()) -> Snapshot:  # fmt: skip
+    """Read the newest windows with their top pages, the newest sessions and the totals.
+
+    Also the sessions of ``shop_users``: who clicked in the demo shop.
+    """
     keys = Keys(settings.key_prefix)
     windows = read_model.newest_windows(conn, keys, RECENT_WINDOWS, window_ms=settings.window_ms)
+    shop = [s for u in shop_users for s in read_model.user_sessions(conn, keys, u, SHOP_SESSIONS)]
+    shop.sort(key=lambda s: s.start_ms, reverse=True)
     return Snapshot(
+        shop_users=len(shop_users),
+        shop_sessions=shop[:SHOP_SESSIONS],
         taken_ms=now_ms or int(time.time() * 1000),
         settings=settings,
         windows=windows,
@@ -94,6 +108,20 @@ def render(snap: Snapshot, header: str = "") -> Group:
     for s in snap.sessions:
         sessions.add_row(s.user_id, s.device_id, _clock(s.start_ms), f"{s.duration_ms / 1000:.0f}s",
                          str(s.events), s.first_event, s.last_event, s.countrycode)  # fmt: skip
+    parts: list[Any] = [Text(header, style="bold")] if header else []
+    parts += [windows, sessions]
+    if snap.shop_users:
+        shop = Table(title="Your sessions (clicks from the demo shop, through the HTTP collector)",
+                     expand=True)  # fmt: skip
+        for col in ("user", "device", "start", "duration", "events", "first", "last"):
+            shop.add_column(col)
+        for s in snap.shop_sessions:
+            shop.add_row(s.user_id, s.device_id, _clock(s.start_ms), f"{s.duration_ms / 1000:.0f}s",
+                         str(s.events), s.first_event, s.last_event)  # fmt: skip
+        if not snap.shop_sessions:
+            shop.caption = (f"{snap.shop_users} visitor(s) clicking; a session shows "
+                            f"{p.session_gap_ms // 1000} s after its last click")  # fmt: skip
+        parts.append(shop)
     t = snap.totals
     fresh = snap.freshness_s
     line = Text(
@@ -101,5 +129,4 @@ def render(snap: Snapshot, header: str = "") -> Group:
         f"bots {t.bot_events}  duplicates {t.duplicates}  |  newest result "
         + (f"{fresh:.1f}s ago" if fresh is not None else "not yet")
     )
-    parts: list[Any] = [Text(header, style="bold")] if header else []
-    return Group(*parts, windows, sessions, line)
+    return Group(*parts, line)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from demo.runners import child_env
 from demo.terminal import Terminal
 from localplatform import jobs
 from localplatform.config import REPO_ROOT, PlatformConfig
+from tests.e2e.test_demo import _shop_visit
 
 VIEW = window_title(PipelineSettings.from_env()).split(" (")[0]  # "One-minute windows"
 TOTALS = re.compile(r"accepted (\d+)\s+invalid \(dead letter\) (\d+)\s+late (\d+)")
@@ -34,10 +36,19 @@ def _env() -> dict[str, str]:
 
 
 @pytest.fixture
-def demo(platform_up: PlatformConfig) -> Iterator[Terminal]:
+def shop_port() -> int:
+    """A free port for the demo's collector and shop (the test opens the shop there)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def demo(platform_up: PlatformConfig, shop_port: int) -> Iterator[Terminal]:
     # --duration caps a run whose test failed before it could stop it.
     term = Terminal([sys.executable, "-m", "demo", "--api-port", "0", "--rate", "30",
-                     "--duration", "6"], env=_env())  # fmt: skip
+                     "--duration", "6", "--collector-port", str(shop_port)],
+                    env=_env())  # fmt: skip
     yield term
     term.close()
     jobs.stop_all(platform_up.jobs_dir)  # whatever a failed test left behind
@@ -67,7 +78,7 @@ def _accepted(screen: str) -> int:
 
 
 def test_the_live_view_shows_windows_totals_and_freshness_and_ctrl_c_stops_everything(
-    demo: Terminal, platform_up: PlatformConfig
+    demo: Terminal, platform_up: PlatformConfig, shop_port: int
 ) -> None:
     groups = _running_jobs(platform_up, demo)
     first = demo.wait_for(lambda s: WINDOW_ROW.search(s) is not None
@@ -79,6 +90,16 @@ def test_the_live_view_shows_windows_totals_and_freshness_and_ctrl_c_stops_every
     before = _accepted(first)
     second = demo.wait_for(lambda s: _accepted(s) > before, 60, "the totals to grow")
     assert _accepted(second) > before
+
+    # A person clicks around the demo shop: the view gets a table of their own sessions,
+    # which says when the session will show, then shows it (a session gap after the clicks).
+    ids = _shop_visit(f"http://127.0.0.1:{shop_port}/shop/")
+    demo.wait_for(lambda s: "Your sessions" in s and "visitor(s) clicking" in s, 60,
+                  "the shop's table, waiting for the session")  # fmt: skip
+    shown = demo.wait_for(lambda s: "Your sessions" in s and "visitor(s) clicking" not in s,
+                          240, "the shop visitor's session")  # fmt: skip
+    table = shown.split("Your sessions", 1)[1]
+    assert ids["deviceId"][:12] in table, shown
 
     demo.press_ctrl_c()
     assert demo.wait(60) == 130

@@ -47,3 +47,15 @@ def test_thirty_second_windows_are_named_and_labelled_to_the_second() -> None:
     text = _text(Snapshot(START + 65_000, thirty, [window], {}, [], TOTALS))
     assert "30-second windows" in text and "20:00:30" in text
     assert "One-minute windows" in _text(Snapshot(0, PIPELINE_DEFAULTS))
+
+
+def test_the_shop_visitors_sessions_have_their_own_table() -> None:
+    """Clicks from the demo shop: their sessions are shown even when generator traffic buries
+    them under newer ones; before one closes, the table says when it will."""
+    shopper = parse_session("s2", {**SESSION, "user_id": "anon-web-42", "device_id": "web-42"})
+    snap = Snapshot(START, PIPELINE_DEFAULTS, shop_users=1, shop_sessions=[shopper])
+    text = _text(snap)
+    assert "Your sessions" in text and "anon-web-42" in text and "web-42" in text
+    waiting = _text(Snapshot(START, PIPELINE_DEFAULTS, shop_users=2))
+    assert "2 visitor(s) clicking; a session shows 60 s after its last click" in waiting
+    assert "Your sessions" not in _text(Snapshot(START, PIPELINE_DEFAULTS))
