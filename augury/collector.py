@@ -66,6 +66,15 @@ MODEL_NAME: Final = "ClickEvent"
 BATCH_MODEL_NAME: Final = "ClickEventBatch"
 
 
+_COUNTRY_RULE: Final = next(r for r in FIELDS if r.name == ARRIVAL_COUNTRY_FIELD)
+"""The contract's rule for ``arrival_country``: a country that breaks it is not stamped."""
+
+
+def parse_origins(text: str) -> tuple[str, ...]:
+    """CORS origins from ``*`` or a comma-separated list (the stage setting, ``--origins``)."""
+    return tuple(o.strip() for o in text.split(",") if o.strip())
+
+
 def _property_schema(rule: FieldRule) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string" if rule.required else ["string", "null"]}
     schema["minLength"] = rule.min_len
@@ -168,7 +177,7 @@ def record(event_text: str, arrival_ms: int, country: str | None = None) -> byte
     that is not two capital letters is left out (``arrival_country``'s contract rule).
     """
     stamp = f'"{ARRIVAL_FIELD}":"{arrival_ms}"'
-    if country is not None and len(country) == 2 and country.isascii() and country.isupper():
+    if country is not None and _COUNTRY_RULE.accepts(country):
         stamp += f',"{ARRIVAL_COUNTRY_FIELD}":"{country}"'
     rest = event_text[event_text.index("{") + 1 :]
     return ("{" + stamp + ("" if rest.startswith("}") else ",") + rest).encode("utf-8")
@@ -200,7 +209,7 @@ def _country_vtl(trust_country_header: bool) -> str:
         return ""
     return (
         f"#set($c = $input.params('{COUNTRY_HEADER}'))\n"
-        '#if($c && $c.matches("[A-Z]{2}"))'
+        f'#if($c && $c.matches("{_COUNTRY_RULE.pattern}"))'
         f'#set($country = ",${{q}}{ARRIVAL_COUNTRY_FIELD}${{q}}:${{q}}$c${{q}}")#end\n'
     )
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
+from augury.collector import parse_origins
 from augury.settings import (
     PIPELINE,
     PIPELINE_DEFAULTS,
@@ -176,7 +177,7 @@ class StageConfig:
     @property
     def origins(self) -> tuple[str, ...]:
         """The collector's CORS origins (``("*",)`` for any)."""
-        return tuple(o.strip() for o in self.collector_origins.split(",") if o.strip())
+        return parse_origins(self.collector_origins)
 
     @property
     def generator_rate(self) -> float:

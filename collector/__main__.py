@@ -12,7 +12,7 @@ import os
 import sys
 
 from augury import env as env_names
-from augury.collector import LOCAL_PORT
+from augury.collector import LOCAL_PORT, parse_origins
 from augury.resources import DEFAULT_STREAM_NAME
 from augury.serving import serve_until_interrupted
 
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    origins = tuple(o.strip() for o in args.origins.split(",") if o.strip()) or ("*",)
+    origins = parse_origins(args.origins) or ("*",)
     config = CollectorConfig(args.stream, endpoints, origins, args.log_requests)
     try:
         server = make_server(args.host, args.port, config)
